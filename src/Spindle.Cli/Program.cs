@@ -1,0 +1,3 @@
+using Spindle.Cli;
+
+return await SpindleCli.RunAsync(args, CliConsole.System()).ConfigureAwait(false);

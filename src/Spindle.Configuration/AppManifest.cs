@@ -1,0 +1,278 @@
+using Tomlyn.Model;
+
+namespace Spindle.Configuration;
+
+/// <summary>
+/// A Spin application manifest (<c>spin.toml</c>), version 1 or 2, reduced to what Spindle serves: components, their
+/// sources and store labels, and HTTP routes. Keys Spindle does not use are accepted, so any manifest Spin runs loads.
+/// </summary>
+public sealed class AppManifest
+{
+    /// <summary>The file name looked for when a folder is given.</summary>
+    public const string FileName = "spin.toml";
+
+    private AppManifest(string filePath, int version, string name, IReadOnlyList<ComponentManifest> components, IReadOnlyList<HttpRouteManifest> routes)
+    {
+        FilePath = filePath;
+        ManifestVersion = version;
+        Name = name;
+        Components = components;
+        HttpRoutes = routes;
+    }
+
+    /// <summary>The manifest file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The folder holding the manifest: component sources and the default <c>.spin/</c> state folder are relative to it.</summary>
+    public string Directory => Path.GetDirectoryName(FilePath)!;
+
+    /// <summary>1 or 2.</summary>
+    public int ManifestVersion { get; }
+
+    /// <summary>The application name.</summary>
+    public string Name { get; }
+
+    /// <summary>The components, in file order.</summary>
+    public IReadOnlyList<ComponentManifest> Components { get; }
+
+    /// <summary>The HTTP triggers, in file order.</summary>
+    public IReadOnlyList<HttpRouteManifest> HttpRoutes { get; }
+
+    /// <summary>Reads a manifest file, or <c>spin.toml</c> in a folder.</summary>
+    /// <exception cref="ConfigurationException">No such file, invalid TOML, or an invalid manifest.</exception>
+    public static AppManifest Load(string fileOrFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fileOrFolder);
+        var path = Path.GetFullPath(fileOrFolder);
+        if (System.IO.Directory.Exists(path))
+        {
+            path = Path.Combine(path, FileName);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ConfigurationException(path, null, "manifest not found; pass the app's spin.toml or its folder with -f/--from");
+        }
+
+        return FromTable(TomlFile.Read(path, "manifest"), path);
+    }
+
+    /// <summary>Parses manifest text as if read from <paramref name="path"/>.</summary>
+    public static AppManifest Parse(string toml, string path)
+    {
+        ArgumentNullException.ThrowIfNull(toml);
+        var fullPath = Path.GetFullPath(path);
+        return FromTable(TomlFile.Parse(toml, fullPath, "manifest"), fullPath);
+    }
+
+    /// <summary>
+    /// Checks that every label a component lists is defined. Spin refuses to start such an app, and so does Spindle.
+    /// </summary>
+    /// <exception cref="ConfigurationException">A component lists a label no runtime config defines.</exception>
+    public void CheckStoreLabels(IReadOnlyCollection<string> definedLabels, string? runtimeConfigPath)
+    {
+        ArgumentNullException.ThrowIfNull(definedLabels);
+        foreach (var component in Components)
+        {
+            foreach (var label in component.KeyValueStores)
+            {
+                if (!definedLabels.Contains(label))
+                {
+                    var where = runtimeConfigPath is null
+                        ? "pass a runtime config (--runtime-config-file) that defines it"
+                        : $"define it in {runtimeConfigPath}";
+                    throw new ConfigurationException(
+                        FilePath,
+                        component.StoresKeyPath,
+                        $"component '{component.Id}' uses key-value store label '{label}', which no runtime config defines; {where} as [key_value_store.{label}], or remove it from key_value_stores");
+                }
+            }
+        }
+    }
+
+    private static AppManifest FromTable(TomlTable root, string path)
+    {
+        if (root.TryGetValue("spin_manifest_version", out var version) || root.TryGetValue("spin_version", out version))
+        {
+            switch (version)
+            {
+                case long v when v == 2:
+                    return FromV2(root, path);
+                case string s when s == "1":
+                    return FromV1(root, path);
+                default:
+                    break;
+            }
+        }
+
+        throw new ConfigurationException(
+            path,
+            "spin_manifest_version",
+            "missing or unsupported; Spindle reads spin_manifest_version = 2 and the older spin_manifest_version = \"1\"");
+    }
+
+    private static AppManifest FromV2(TomlTable root, string path)
+    {
+        var application = TomlFile.OptionalTable(root, "application", path, "application")
+            ?? throw new ConfigurationException(path, "application", "is missing; add an [application] table with name = \"...\"");
+        var name = TomlFile.RequiredString(application, "name", path, "application.name", "add name = \"...\" to [application]");
+
+        var components = new List<ComponentManifest>();
+        var componentTables = TomlFile.OptionalTable(root, "component", path, "component") ?? [];
+        foreach (var (id, value) in componentTables)
+        {
+            var keyPath = $"component.{id}";
+            if (value is not TomlTable table)
+            {
+                throw new ConfigurationException(path, keyPath, $"must be a table [component.{id}], not {TomlFile.Describe(value)}");
+            }
+
+            components.Add(ReadComponent(id, table, path, keyPath));
+        }
+
+        var routes = new List<HttpRouteManifest>();
+        var triggers = TomlFile.OptionalTable(root, "trigger", path, "trigger");
+        if (triggers is not null && triggers.TryGetValue("http", out var http))
+        {
+            if (http is not TomlTableArray httpTriggers)
+            {
+                throw new ConfigurationException(path, "trigger.http", "must be an array of tables: [[trigger.http]]");
+            }
+
+            var index = 0;
+            foreach (var trigger in httpTriggers)
+            {
+                var keyPath = $"trigger.http[{index++}]";
+                var componentId = trigger.TryGetValue("component", out var component) switch
+                {
+                    true when component is string id => id,
+                    true => throw new ConfigurationException(path, $"{keyPath}.component", "inline component tables are not supported; define [component.<id>] and set component = \"<id>\""),
+                    false => throw new ConfigurationException(path, $"{keyPath}.component", "is missing; set component = \"<id>\" naming a [component.<id>] table"),
+                };
+                if (!components.Any(c => c.Id == componentId))
+                {
+                    throw new ConfigurationException(path, $"{keyPath}.component", $"names component '{componentId}', which has no [component.{componentId}] table");
+                }
+
+                routes.Add(new HttpRouteManifest(ReadRoute(trigger, path, $"{keyPath}.route"), componentId));
+            }
+        }
+
+        return new AppManifest(path, 2, name, components, routes);
+    }
+
+    private static AppManifest FromV1(TomlTable root, string path)
+    {
+        var name = TomlFile.RequiredString(root, "name", path, "name", "add name = \"...\"");
+        if (TomlFile.OptionalTable(root, "trigger", path, "trigger") is { } trigger)
+        {
+            var type = TomlFile.OptionalString(trigger, "type", path, "trigger.type");
+            if (type is not null && type != "http")
+            {
+                throw new ConfigurationException(path, "trigger.type", $"trigger type \"{type}\" is not supported; Spindle serves http applications");
+            }
+
+            var triggerBase = TomlFile.OptionalString(trigger, "base", path, "trigger.base");
+            if (triggerBase is not null && triggerBase != "/")
+            {
+                throw new ConfigurationException(path, "trigger.base", "a base other than \"/\" is not supported; prepend it to each component's route instead");
+            }
+        }
+
+        var components = new List<ComponentManifest>();
+        var routes = new List<HttpRouteManifest>();
+        if (root.TryGetValue("component", out var value))
+        {
+            if (value is not TomlTableArray tables)
+            {
+                throw new ConfigurationException(path, "component", "must be an array of tables: [[component]]");
+            }
+
+            var index = 0;
+            foreach (var table in tables)
+            {
+                var keyPath = $"component[{index++}]";
+                var rawId = TomlFile.RequiredString(table, "id", path, $"{keyPath}.id", "add id = \"...\"");
+
+                // Spin turns v1 ids into kebab-case ids when it reads them.
+                var id = rawId.Replace('_', '-').ToLowerInvariant();
+                var component = ReadComponent(id, table, path, keyPath);
+                components.Add(component);
+                if (TomlFile.OptionalTable(table, "trigger", path, $"{keyPath}.trigger") is { } componentTrigger)
+                {
+                    routes.Add(new HttpRouteManifest(ReadRoute(componentTrigger, path, $"{keyPath}.trigger.route"), id));
+                }
+            }
+        }
+
+        return new AppManifest(path, 1, name, components, routes);
+    }
+
+    private static ComponentManifest ReadComponent(string id, TomlTable table, string path, string keyPath)
+    {
+        var storesKeyPath = $"{keyPath}.key_value_stores";
+        var stores = TomlFile.OptionalStringArray(table, "key_value_stores", path, storesKeyPath);
+        foreach (var label in stores)
+        {
+            if (!StoreLabel.IsValid(label))
+            {
+                throw new ConfigurationException(
+                    path,
+                    storesKeyPath,
+                    $"'{label}' is not a valid store label; use kebab-case or snake_case words of ASCII letters and digits, each starting with a letter (for example \"default\" or \"user-data\")");
+            }
+        }
+
+        string? sourcePath = null;
+        string sourceDescription;
+        switch (table.TryGetValue("source", out var source) ? source : null)
+        {
+            case string file:
+                sourcePath = Path.GetFullPath(file, Path.GetDirectoryName(path)!);
+                sourceDescription = file;
+                break;
+            case TomlTable remote:
+                sourceDescription = remote.TryGetValue("url", out var url) ? $"url {url}" : remote.TryGetValue("package", out var package) ? $"registry package {package}" : "a remote source";
+                break;
+            case null:
+                throw new ConfigurationException(path, $"{keyPath}.source", "is missing; set source = \"path/to/component.wasm\"");
+            default:
+                throw new ConfigurationException(path, $"{keyPath}.source", $"must be a file path string or a table, not {TomlFile.Describe(source)}");
+        }
+
+        return new ComponentManifest(id, sourcePath, sourceDescription, stores, storesKeyPath);
+    }
+
+    private static string? ReadRoute(TomlTable trigger, string path, string keyPath)
+    {
+        if (!trigger.TryGetValue("route", out var route))
+        {
+            throw new ConfigurationException(path, keyPath, "is missing; set route = \"/path\" or \"/path/...\"");
+        }
+
+        switch (route)
+        {
+            case string text when text.StartsWith('/'):
+                return text;
+            case string text:
+                throw new ConfigurationException(path, keyPath, $"route \"{text}\" must start with '/'");
+            case TomlTable table when table.TryGetValue("private", out var isPrivate) && isPrivate is true:
+                return null;
+            default:
+                throw new ConfigurationException(path, keyPath, "must be a string pattern or { private = true }");
+        }
+    }
+}
+
+/// <summary>One component of a manifest.</summary>
+/// <param name="Id">The component id (kebab-case).</param>
+/// <param name="SourcePath">The absolute path of the Wasm file, or <see langword="null"/> for a remote source.</param>
+/// <param name="SourceDescription">The source as written, for messages.</param>
+/// <param name="KeyValueStores">The store labels the component may open.</param>
+/// <param name="StoresKeyPath">Where <paramref name="KeyValueStores"/> is in the file, for messages.</param>
+public sealed record ComponentManifest(string Id, string? SourcePath, string SourceDescription, IReadOnlyList<string> KeyValueStores, string StoresKeyPath);
+
+/// <summary>One HTTP trigger.</summary>
+/// <param name="Route">An exact path, or a prefix ending in <c>/...</c>; <see langword="null"/> for a private endpoint.</param>
+/// <param name="ComponentId">The component that serves it.</param>
+public sealed record HttpRouteManifest(string? Route, string ComponentId);
