@@ -17,7 +17,10 @@ public static class CounterEncoding
     /// <exception cref="KeyValueException">The value is not a decimal i64 (kind <see cref="KeyValueErrorKind.Io"/>).</exception>
     public static long Decode(string key, ReadOnlySpan<byte> stored)
     {
-        if (Utf8Parser.TryParse(stored, out long value, out var consumed) && consumed == stored.Length && stored.Length > 0)
+        // Strict form only: an optional '-' and at least one digit, so "+1", " 1" and "1e3" are not counters.
+        var digits = stored.Length > 0 && stored[0] == (byte)'-' ? stored[1..] : stored;
+        if (digits.Length > 0 && !digits.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && Utf8Parser.TryParse(stored, out long value, out var consumed) && consumed == stored.Length)
         {
             return value;
         }
