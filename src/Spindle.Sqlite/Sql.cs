@@ -3,6 +3,12 @@ namespace Spindle.Sqlite;
 /// <summary>Every statement the SQLite backend runs, in one place.</summary>
 internal static class Sql
 {
+    /// <summary>Parameter names, in the order a prepared command holds those it uses.</summary>
+    public static readonly string[] Parameters = ["$store", "$key", "$value", "$from", "$limit", "$version"];
+
+    /// <summary>Statement texts indexed by <see cref="Statement"/>.</summary>
+    public static readonly string[] Statements = [Get, Set, Delete, Exists, ListFrom, ListAfter, GetVersioned, SwapIfVersion, InsertIfAbsent];
+
     // spin_key_value is Spin's table, byte for byte (crates/key-value-spin), so Spin and Spindle read each other's
     // files. spindle_* objects are ours: a version per key for compare-and-swap, kept by triggers so that writes made
     // by Spin itself also change the version (Spin's CAS compares values, which misses A-B-A changes).
@@ -81,4 +87,18 @@ internal static class Sql
         INSERT INTO spin_key_value (store, key, value) VALUES ($store, $key, $value)
         ON CONFLICT (store, key) DO NOTHING
         """;
+}
+
+/// <summary>The statements a session prepares, indexing <see cref="Sql.Statements"/>.</summary>
+internal enum Statement
+{
+    Get,
+    Set,
+    Delete,
+    Exists,
+    ListFrom,
+    ListAfter,
+    GetVersioned,
+    SwapIfVersion,
+    InsertIfAbsent,
 }

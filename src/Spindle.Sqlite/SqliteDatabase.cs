@@ -26,6 +26,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     private readonly ConcurrentDictionary<string, SqliteStore> _stores = new(StringComparer.Ordinal);
     private readonly bool _isFile;
     private int _idleCount;
+    private SqliteSession? _fastSlot;
     private volatile bool _disposed;
 
     // Keeps an in-memory database alive between operations; null for files.
@@ -133,6 +134,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         }
 
         _disposed = true;
+        Interlocked.Exchange(ref _fastSlot, null)?.Dispose();
         while (_idle.TryTake(out var session))
         {
             session.Dispose();
@@ -144,6 +146,14 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     internal SqliteSession Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // One idle session sits in a plain slot: the common case (one caller at a time) costs one interlocked swap.
+        var fast = Interlocked.Exchange(ref _fastSlot, null);
+        if (fast is not null)
+        {
+            return fast;
+        }
+
         if (_idle.TryTake(out var session))
         {
             Interlocked.Decrement(ref _idleCount);
@@ -158,6 +168,16 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         if (_disposed || session.Broken)
         {
             session.Dispose();
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _fastSlot, session, null) is null)
+        {
+            if (_disposed && Interlocked.Exchange(ref _fastSlot, null) is { } lateFast)
+            {
+                lateFast.Dispose(); // raced with Dispose
+            }
+
             return;
         }
 

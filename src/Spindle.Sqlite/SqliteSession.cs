@@ -4,11 +4,11 @@ namespace Spindle.Sqlite;
 
 /// <summary>
 /// One pooled connection with its prepared statements. Used by one thread at a time (rented from
-/// <see cref="SqliteDatabase"/>), so the commands can be reused without locking.
+/// <see cref="SqliteDatabase"/>), so the commands are reused without locking.
 /// </summary>
 internal sealed class SqliteSession : IDisposable
 {
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly SqliteCommand?[] _commands = new SqliteCommand?[Sql.Statements.Length];
 
     public SqliteSession(SqliteConnection connection) => Connection = connection;
 
@@ -17,19 +17,26 @@ internal sealed class SqliteSession : IDisposable
     /// <summary>Set when the connection failed in a way that makes reuse unsafe.</summary>
     public bool Broken { get; set; }
 
-    /// <summary>Returns the prepared command for <paramref name="sql"/> with <paramref name="transaction"/> attached.</summary>
-    public SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+    /// <summary>
+    /// Returns the prepared command for <paramref name="statement"/> with <paramref name="transaction"/> attached.
+    /// Its parameters are in the order of <see cref="Sql.Parameters"/>: <c>$store</c>, <c>$key</c>, then the rest.
+    /// </summary>
+    public SqliteCommand Command(Statement statement, SqliteTransaction? transaction = null)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        var command = _commands[(int)statement];
+        if (command is null)
         {
             command = Connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in ParameterNames(sql))
+            command.CommandText = Sql.Statements[(int)statement];
+            foreach (var name in Sql.Parameters)
             {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                if (command.CommandText.Contains(name, StringComparison.Ordinal))
+                {
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                }
             }
 
-            _commands.Add(sql, command);
+            _commands[(int)statement] = command;
         }
 
         command.Transaction = transaction;
@@ -38,30 +45,11 @@ internal sealed class SqliteSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in _commands.Values)
+        foreach (var command in _commands)
         {
-            command.Dispose();
+            command?.Dispose();
         }
 
         Connection.Dispose();
-    }
-
-    private static IEnumerable<string> ParameterNames(string sql)
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = sql.IndexOf('$', StringComparison.Ordinal); i >= 0; i = sql.IndexOf('$', i + 1))
-        {
-            var end = i + 1;
-            while (end < sql.Length && (char.IsAsciiLetterOrDigit(sql[end]) || sql[end] == '_'))
-            {
-                end++;
-            }
-
-            var name = sql[i..end];
-            if (seen.Add(name))
-            {
-                yield return name;
-            }
-        }
     }
 }

@@ -12,7 +12,22 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public byte[]? Get(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Read("get", session => ReadValue(session, key, null));
+
+        // The hottest path: no closure, no lookups by name.
+        var session = database.Rent();
+        try
+        {
+            return ReadValue(session, key, null);
+        }
+        catch (SqliteException ex)
+        {
+            session.Broken = true;
+            throw Failure("get", ex);
+        }
+        finally
+        {
+            database.Return(session);
+        }
     }
 
     public void Set(string key, byte[] value)
@@ -33,7 +48,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         ArgumentNullException.ThrowIfNull(key);
         return Read("exists", session =>
         {
-            var command = Bind(session.Command(Sql.Exists), key);
+            var command = Bind(session.Command(Statement.Exists), key);
             return command.ExecuteScalar() is not null;
         });
     }
@@ -46,10 +61,11 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         var resumeAfterCursor = after is not null && Utf8KeyComparer.Instance.Compare(after, start) >= 0;
         return Read("list-keys", session =>
         {
-            var command = session.Command(resumeAfterCursor ? Sql.ListAfter : Sql.ListFrom);
-            command.Parameters["$store"].Value = Label;
-            command.Parameters["$from"].Value = resumeAfterCursor ? after : start;
-            command.Parameters["$limit"].Value = (long)limit + 1;
+            var command = session.Command(resumeAfterCursor ? Statement.ListAfter : Statement.ListFrom);
+            var parameters = command.Parameters;
+            parameters[0].Value = Label;                          // $store
+            parameters[1].Value = resumeAfterCursor ? after : start; // $from
+            parameters[2].Value = (long)limit + 1;                // $limit
             var keys = new List<string>(Math.Min(limit, 256));
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -141,7 +157,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         ArgumentNullException.ThrowIfNull(key);
         return Read("cas-current", session =>
         {
-            using var reader = Bind(session.Command(Sql.GetVersioned), key).ExecuteReader();
+            using var reader = Bind(session.Command(Statement.GetVersioned), key).ExecuteReader();
             return reader.Read()
                 ? new VersionedValue(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture))
                 : default;
@@ -161,11 +177,11 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         var swapped = false;
         Write("cas-swap", session =>
         {
-            var command = Bind(session.Command(expectedVersion is null ? Sql.InsertIfAbsent : Sql.SwapIfVersion), key);
-            command.Parameters["$value"].Value = value;
+            var command = Bind(session.Command(expectedVersion is null ? Statement.InsertIfAbsent : Statement.SwapIfVersion), key);
+            command.Parameters[2].Value = value; // $value
             if (expectedVersion is not null)
             {
-                command.Parameters["$version"].Value = version;
+                command.Parameters[3].Value = version; // $version
             }
 
             swapped = command.ExecuteNonQuery() == 1;
@@ -175,24 +191,25 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
 
     private byte[]? ReadValue(SqliteSession session, string key, SqliteTransaction? transaction)
     {
-        using var reader = Bind(session.Command(Sql.Get, transaction), key).ExecuteReader();
+        using var reader = Bind(session.Command(Statement.Get, transaction), key).ExecuteReader();
         return reader.Read() ? reader.GetFieldValue<byte[]>(0) : null;
     }
 
     private void Upsert(SqliteSession session, string key, byte[] value, SqliteTransaction? transaction)
     {
-        var command = Bind(session.Command(Sql.Set, transaction), key);
-        command.Parameters["$value"].Value = value;
+        var command = Bind(session.Command(Statement.Set, transaction), key);
+        command.Parameters[2].Value = value; // $value
         command.ExecuteNonQuery();
     }
 
     private void Remove(SqliteSession session, string key, SqliteTransaction? transaction) =>
-        Bind(session.Command(Sql.Delete, transaction), key).ExecuteNonQuery();
+        Bind(session.Command(Statement.Delete, transaction), key).ExecuteNonQuery();
 
     private SqliteCommand Bind(SqliteCommand command, string key)
     {
-        command.Parameters["$store"].Value = Label;
-        command.Parameters["$key"].Value = key;
+        var parameters = command.Parameters;
+        parameters[0].Value = Label; // $store
+        parameters[1].Value = key;   // $key
         return command;
     }
 

@@ -1,0 +1,11 @@
+namespace Spindle.Benchmarks;
+
+/// <summary>Category names for <c>--anyCategories</c>.</summary>
+internal static class BenchmarkCategories
+{
+    /// <summary>Point reads of an existing key.</summary>
+    public const string Read = "Read";
+
+    /// <summary>Insert-or-replace of an existing key, each a durable commit.</summary>
+    public const string Upsert = "Upsert";
+}
