@@ -52,12 +52,19 @@ internal static class SpindleCli
         var message = ex.Message;
         for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
         {
-            if (!message.Contains(inner.Message, StringComparison.Ordinal))
+            var innerMessage = Collapse(inner.Message);
+
+            // Diagnostics shaped "file(line,col) : error : reason" are already quoted by the outer message.
+            var reasonAt = innerMessage.LastIndexOf(" : error : ", StringComparison.Ordinal);
+            var reason = reasonAt >= 0 ? innerMessage[(reasonAt + 11)..] : innerMessage;
+            if (!Collapse(message).Contains(reason, StringComparison.Ordinal))
             {
-                message += ": " + inner.Message;
+                message += ": " + innerMessage;
             }
         }
 
-        return message.ReplaceLineEndings(" ");
+        return Collapse(message);
     }
+
+    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

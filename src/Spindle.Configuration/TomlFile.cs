@@ -1,5 +1,6 @@
 using Tomlyn;
 using Tomlyn.Model;
+using Tomlyn.Parsing;
 
 namespace Spindle.Configuration;
 
@@ -25,12 +26,18 @@ internal static class TomlFile
     {
         try
         {
+            // The strict syntax pass validates what the object model lets through: a key or table defined twice.
+            SyntaxParser.ParseStrict(text, path, validate: true);
             return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = path }) ?? [];
         }
         catch (TomlException ex)
         {
-            // Tomlyn's message already starts with "path(line,column)".
-            throw new ConfigurationException(null, null, $"the {what} is not valid TOML: {ex.Message.Trim()}", ex);
+            // Most of Tomlyn's messages start with "path(line,column) : error : "; keep the position, drop the repeats.
+            var detail = ex.Message.Trim().ReplaceLineEndings(" ");
+            var position = detail.StartsWith(path, StringComparison.Ordinal) ? detail[path.Length..].Split(' ', 2)[0] : null;
+            var reason = detail.Contains(" : error : ", StringComparison.Ordinal) ? detail[(detail.IndexOf(" : error : ", StringComparison.Ordinal) + 11)..] : detail;
+            var where = string.IsNullOrEmpty(position) ? path : path + position;
+            throw new ConfigurationException(where, null, $"the {what} is not valid TOML: {reason}", ex);
         }
     }
 
