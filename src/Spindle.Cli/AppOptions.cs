@@ -50,7 +50,9 @@ internal sealed class AppOptions
 
     /// <summary>Loads the manifest (if any) and runtime config and opens every store.</summary>
     /// <exception cref="ConfigurationException">Anything the user must fix.</exception>
-    public LoadedApp Load(ParseResult parse)
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="requiredLabel">A label the command needs; checked before any store is opened or created.</param>
+    public LoadedApp Load(ParseResult parse, string? requiredLabel = null)
     {
         var from = Path.GetFullPath(parse.GetValue(From) ?? ".");
         AppManifest? manifest = null;
@@ -80,6 +82,15 @@ internal sealed class AppOptions
         }
 
         var runtimeConfig = string.IsNullOrEmpty(runtimeConfigPath) ? RuntimeConfig.Empty : RuntimeConfig.Load(runtimeConfigPath);
+        if (requiredLabel is not null && requiredLabel != StoreLabel.Default && !runtimeConfig.Stores.Any(s => s.Label == requiredLabel))
+        {
+            var defined = string.Join(", ", runtimeConfig.Stores.Select(s => s.Label).Append(StoreLabel.Default).Distinct().Order(StringComparer.Ordinal));
+            var fix = runtimeConfig.FilePath is null
+                ? $"define it as [key_value_store.{requiredLabel}] in a runtime config passed with --runtime-config-file"
+                : $"define it as [key_value_store.{requiredLabel}] in {runtimeConfig.FilePath}";
+            throw new ConfigurationException(null, "--store", $"no store is labelled '{requiredLabel}' (defined: {defined}); {fix}");
+        }
+
         var maxKey = parse.GetValue(MaxKeyBytes);
         var maxValue = parse.GetValue(MaxValueBytes);
         if (maxKey <= 0 || maxValue <= 0)

@@ -141,14 +141,8 @@ internal sealed class KvCommand
 
     private int Run(ParseResult parse, Func<IKeyValueStore, int> action)
     {
-        using var app = _app.Load(parse);
         var label = parse.GetValue(_store)!;
-        if (!app.Stores.Registry.Contains(label))
-        {
-            var defined = string.Join(", ", app.Stores.Registry.Labels.Order(StringComparer.Ordinal));
-            throw new ConfigurationException(null, "--store", $"no store is labelled '{label}' (defined: {defined}); define it as [key_value_store.{label}] in the runtime config");
-        }
-
+        using var app = _app.Load(parse, requiredLabel: label);
         return action(app.Stores.Registry.Open(label));
     }
 

@@ -47,6 +47,7 @@ public sealed class KvConfigurationTests : IDisposable
         var result = await KvAsync("set", "k", "v", "--store", "cache");
 
         result.AssertError(2, "'cache'", "(defined: default)");
+        Assert.False(Directory.Exists(_temp.Combine(".spin")), "a rejected command must not create the default store");
     }
 
     [Theory]
