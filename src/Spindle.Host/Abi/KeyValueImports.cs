@@ -1,0 +1,139 @@
+using Spindle.Core;
+using Wasmtime;
+
+namespace Spindle.Host.Abi;
+
+/// <summary>
+/// The <c>key-value</c> import module of Spin 1.x core modules, byte for byte: every function takes i32s and, but
+/// <c>close</c>, writes a 16-byte result at <c>ret_ptr</c> (+0 u8 0 ok / 1 err; ok payload at +4; err tag at +4, io
+/// message pointer and length at +8 and +12). See docs/abi-v1.md.
+/// </summary>
+internal static class KeyValueImports
+{
+    public const string ModuleName = "key-value";
+
+    private const int ResultSize = 16;
+
+    public static void Define(Linker linker)
+    {
+        linker.DefineFunction(ModuleName, "open", (int namePtr, int nameLen, int retPtr) =>
+            Run(retPtr, (ctx, memory) =>
+            {
+                var label = memory.ReadString(namePtr, nameLen);
+                var handle = ctx.KeyValue.Open(label);
+                memory.WriteInt32(retPtr + 4, (int)handle);
+            }));
+
+        linker.DefineFunction(ModuleName, "get", (int store, int keyPtr, int keyLen, int retPtr) =>
+            Run(retPtr, (ctx, memory) =>
+            {
+                var key = memory.ReadString(keyPtr, keyLen);
+                var value = ctx.KeyValue.Get((uint)store).Get(key)
+                    ?? throw new KeyValueException(KeyValueErrorKind.NoSuchKey, $"no such key: {key}");
+                var pointer = memory.AllocateCopy(value);
+                memory.WriteInt32(retPtr + 4, pointer);
+                memory.WriteInt32(retPtr + 8, value.Length);
+            }));
+
+        linker.DefineFunction(ModuleName, "set", (int store, int keyPtr, int keyLen, int valuePtr, int valueLen, int retPtr) =>
+            Run(retPtr, (ctx, memory) =>
+            {
+                var key = memory.ReadString(keyPtr, keyLen);
+                var value = memory.ReadBytes(valuePtr, valueLen);
+                ctx.KeyValue.Get((uint)store).Set(key, value);
+            }));
+
+        linker.DefineFunction(ModuleName, "delete", (int store, int keyPtr, int keyLen, int retPtr) =>
+            Run(retPtr, (ctx, memory) =>
+            {
+                var key = memory.ReadString(keyPtr, keyLen);
+                ctx.KeyValue.Get((uint)store).Delete(key);
+            }));
+
+        linker.DefineFunction(ModuleName, "exists", (int store, int keyPtr, int keyLen, int retPtr) =>
+            Run(retPtr, (ctx, memory) =>
+            {
+                var key = memory.ReadString(keyPtr, keyLen);
+                var exists = ctx.KeyValue.Get((uint)store).Exists(key);
+                memory.WriteByte(retPtr + 4, exists ? (byte)1 : (byte)0);
+            }));
+
+        linker.DefineFunction(ModuleName, "get-keys", (int store, int retPtr) =>
+            Run(retPtr, (ctx, memory) => WriteKeys(ctx, memory, ctx.KeyValue.Get((uint)store), retPtr)));
+
+        linker.DefineFunction(ModuleName, "close", (int store) => GuestContext.Current.KeyValue.Close((uint)store));
+    }
+
+    // Runs one import. Expected failures become the error variant; ABI violations (GuestAbiException) and host bugs
+    // propagate and trap this instance only.
+    private static void Run(int retPtr, Action<GuestContext, GuestMemory> body)
+    {
+        var ctx = GuestContext.Current;
+        var memory = ctx.Memory;
+        memory.Writable(retPtr, ResultSize); // a bad result pointer traps before any side effect
+        try
+        {
+            body(ctx, memory);
+            memory.WriteByte(retPtr, 0);
+        }
+        catch (KeyValueException ex)
+        {
+            WriteError(ctx, memory, retPtr, ex);
+        }
+    }
+
+    private static void WriteError(GuestContext ctx, GuestMemory memory, int retPtr, KeyValueException ex)
+    {
+        var tag = WitErrors.ToV1Tag(ex.Kind);
+        if (tag == WitErrors.V1Io)
+        {
+            // The guest gets the short message; the log gets the whole cause.
+            Log.KeyValueIoError(ctx.Logger, ex, ctx.ComponentId, ex.Message);
+            var pointer = memory.AllocateString(ex.Message, out var length);
+            memory.WriteInt32(retPtr + 8, pointer);
+            memory.WriteInt32(retPtr + 12, length);
+        }
+
+        memory.WriteByte(retPtr, 1);
+        memory.WriteByte(retPtr + 4, tag);
+    }
+
+    private static void WriteKeys(GuestContext ctx, GuestMemory memory, IKeyValueStore store, int retPtr)
+    {
+        var keys = new List<byte[]>();
+        long total = 0;
+        string? cursor = null;
+        do
+        {
+            var page = store.ListKeys(cursor: cursor);
+            foreach (var key in page.Keys)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+                total += bytes.Length + 8;
+                if (total > ctx.Options.MaxHostBufferedBytes)
+                {
+                    throw new KeyValueException(
+                        KeyValueErrorKind.Io,
+                        $"get-keys result exceeds the host buffer limit of {ctx.Options.MaxHostBufferedBytes} bytes; use fewer or shorter keys");
+                }
+
+                keys.Add(bytes);
+            }
+
+            cursor = page.Cursor;
+        }
+        while (cursor is not null);
+
+        // The pair array first, then one allocation per string, as Spin's bindings did.
+        var array = memory.Allocate(keys.Count * 8, 4);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var pointer = memory.AllocateCopy(keys[i]);
+            memory.WriteInt32(array + (i * 8), pointer);
+            memory.WriteInt32(array + (i * 8) + 4, keys[i].Length);
+        }
+
+        memory.WriteInt32(retPtr + 4, array);
+        memory.WriteInt32(retPtr + 8, keys.Count);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Spindle.Core;
+using Spindle.Host.Abi;
+using Wasmtime;
+
+namespace Spindle.Host;
+
+/// <summary>
+/// One compiled component, ready to serve. Every invocation gets a fresh instance in a fresh store with its own
+/// memory cap, deadline and store handles, on a guest thread; a trap or timeout discards only that instance.
+/// </summary>
+public sealed class GuestComponent
+{
+    private readonly WasmEngine _engine;
+    private readonly Module _module;
+    private readonly Linker _linker;
+    private readonly IKeyValueStoreManager _stores;
+    private readonly ILogger _logger;
+    private readonly ILogger _guestOutput;
+
+    internal GuestComponent(WasmEngine engine, string id, Module module, Linker linker, IKeyValueStoreManager stores)
+    {
+        _engine = engine;
+        Id = id;
+        _module = module;
+        _linker = linker;
+        _stores = stores;
+        _logger = engine.LoggerFactory.CreateLogger($"Spindle.Host.Component.{id}");
+        _guestOutput = engine.LoggerFactory.CreateLogger("Spindle.Guest");
+        ExportsHttpHandler = module.Exports.Any(e => e.Name == HttpAbi.ExportName);
+    }
+
+    /// <summary>The component id from the manifest.</summary>
+    public string Id { get; }
+
+    /// <summary>Whether the module exports Spin 1.x's <c>handle-http-request</c>.</summary>
+    public bool ExportsHttpHandler { get; }
+
+    /// <summary>
+    /// Starts handling <paramref name="request"/> on a guest thread. Returns <see langword="null"/> when
+    /// <see cref="HostOptions.MaxConcurrentInstances"/> instances are already running.
+    /// </summary>
+    /// <remarks>The task fails with <see cref="GuestInvocationException"/> when the guest traps, times out or breaks the ABI.</remarks>
+    public Task<HttpGuestResponse>? TryHandleHttpAsync(HttpGuestRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var method = MethodIndex(request.Method);
+        if (method < 0)
+        {
+            throw new ArgumentException($"method {request.Method} is not one Spin 1.x guests accept; answer 405 instead", nameof(request));
+        }
+
+        return _engine.Scheduler.TryRunAsync(() => Invoke(instance =>
+        {
+            var handler = instance.Instance.GetFunction<int, int, int, int, int, int, int, int, int, int, int>(HttpAbi.ExportName)
+                ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the module does not export {HttpAbi.ExportName}");
+            var memory = instance.Context.Memory;
+            var a = HttpAbi.Lower(memory, request, method);
+            var responsePointer = handler(a.Method, a.UriPtr, a.UriLen, a.HeadersPtr, a.HeadersLen, a.ParamsPtr, a.ParamsLen, a.BodyIsSome, a.BodyPtr, a.BodyLen);
+            return HttpAbi.Lift(memory, responsePointer);
+        }));
+    }
+
+    /// <summary>Runs <paramref name="action"/> against a fresh instance on the calling thread (for tests and benchmarks).</summary>
+    internal T Invoke<T>(Func<LiveInstance, T> action)
+    {
+        using var output = new GuestOutput(_guestOutput, Id);
+        using var store = new Store(_engine.Engine);
+        var options = _engine.Options;
+        store.SetLimits(memorySize: options.MaxMemoryBytes, tableElements: 100_000, instances: 1, tables: 10, memories: 1);
+        store.SetWasiConfiguration(new WasiConfiguration()
+            .WithStandardOutputCallback(output.Stdout)
+            .WithStandardErrorCallback(output.Stderr));
+        store.SetEpochDeadline(_engine.DeadlineTicks);
+
+        var context = new GuestContext(Id, new KeyValueSession(_stores, options.StoreHandleCapacity), options, _logger);
+        using var scope = context.Enter();
+        try
+        {
+            Instance instance;
+            try
+            {
+                instance = _linker.Instantiate(store, _module);
+            }
+            catch (WasmtimeException ex) when (ex is not TrapException)
+            {
+                throw new GuestInvocationException(Id, GuestFailure.Instantiation, $"cannot instantiate: {ex.Message}", ex);
+            }
+
+            context.Memory = GuestMemory.FromInstance(instance, out var missing)
+                ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the module does not export {missing}");
+
+            // Reactor modules initialize their runtime here; command modules run constructors on every export call.
+            instance.GetAction("_initialize")?.Invoke();
+            return action(new LiveInstance(instance, context));
+        }
+        catch (TrapException ex) when (ex.Type == TrapCode.Interrupt)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.Timeout, $"ran past the {options.RequestTimeout.TotalSeconds:0.###} s request deadline", ex);
+        }
+        catch (WasmtimeException ex) when (FindAbiViolation(ex) is { } abi)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, abi.Message, ex);
+        }
+        catch (WasmtimeException ex)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.Trap, $"trapped: {FirstLine(ex.Message)}", ex);
+        }
+        catch (GuestAbiException ex)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, ex.Message, ex);
+        }
+    }
+
+    private static int MethodIndex(string method)
+    {
+        for (var i = 0; i < HttpGuestRequest.Methods.Count; i++)
+        {
+            if (string.Equals(HttpGuestRequest.Methods[i], method, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static GuestAbiException? FindAbiViolation(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is GuestAbiException abi)
+            {
+                return abi;
+            }
+        }
+
+        return null;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? text : text[..end];
+    }
+
+    /// <summary>An instance while it runs, with its context.</summary>
+    internal readonly record struct LiveInstance(Instance Instance, GuestContext Context);
+
+    /// <summary>Turns guest stdout/stderr into log lines prefixed with the component id.</summary>
+    private sealed class GuestOutput(ILogger logger, string componentId) : IDisposable
+    {
+        private readonly Lock _gate = new();
+        private readonly StringBuilder _stdout = new();
+        private readonly StringBuilder _stderr = new();
+
+        public void Stdout(ReadOnlySpan<byte> data) => Append(_stdout, data, isError: false);
+
+        public void Stderr(ReadOnlySpan<byte> data) => Append(_stderr, data, isError: true);
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                Flush(_stdout, isError: false, all: true);
+                Flush(_stderr, isError: true, all: true);
+            }
+        }
+
+        private void Append(StringBuilder buffer, ReadOnlySpan<byte> data, bool isError)
+        {
+            lock (_gate)
+            {
+                buffer.Append(Encoding.UTF8.GetString(data));
+                Flush(buffer, isError, all: false);
+            }
+        }
+
+        private void Flush(StringBuilder buffer, bool isError, bool all)
+        {
+            var text = buffer.ToString();
+            var lines = text.Split('\n');
+            var complete = all ? lines.Length : lines.Length - 1;
+            for (var i = 0; i < complete; i++)
+            {
+                if (i == lines.Length - 1 && lines[i].Length == 0)
+                {
+                    break;
+                }
+
+                var line = lines[i].TrimEnd('\r');
+                if (isError)
+                {
+                    Log.GuestStderr(logger, componentId, line);
+                }
+                else
+                {
+                    Log.GuestStdout(logger, componentId, line);
+                }
+            }
+
+            buffer.Clear();
+            if (!all)
+            {
+                buffer.Append(lines[^1]);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Spindle.Core;
+
+namespace Spindle.Host;
+
+/// <summary>Limits and settings for running guests; every value has a documented default (docs/host.md).</summary>
+public sealed record HostOptions
+{
+    /// <summary>Default <see cref="MaxConcurrentInstances"/>.</summary>
+    public const int DefaultMaxConcurrentInstances = 64;
+
+    /// <summary>Default <see cref="MaxMemoryBytes"/>: 256 MiB of linear memory per instance.</summary>
+    public const long DefaultMaxMemoryBytes = 256L * 1024 * 1024;
+
+    /// <summary>Default <see cref="RequestTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Most guest instances running at once; a request past it is refused (HTTP 503) instead of queued, so a slow
+    /// guest cannot pile up unbounded work.
+    /// </summary>
+    public int MaxConcurrentInstances { get; init; } = DefaultMaxConcurrentInstances;
+
+    /// <summary>Largest linear memory one instance may grow to; growth past it fails inside the guest.</summary>
+    public long MaxMemoryBytes { get; init; } = DefaultMaxMemoryBytes;
+
+    /// <summary>
+    /// How long guest code may run for one request. Checked by epoch interruption while guest code runs, so an
+    /// endless loop is stopped (HTTP 500) without harming the host.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    /// <summary>Most key-value stores one instance may have open (WIT <c>store-table-full</c> past it).</summary>
+    public int StoreHandleCapacity { get; init; } = HandleTable<IKeyValueStore>.DefaultCapacity;
+
+    /// <summary>
+    /// Largest result the host buffers for a guest (for example all keys of <c>get-keys</c>); past it the call fails
+    /// with an io error naming the limit.
+    /// </summary>
+    public int MaxHostBufferedBytes { get; init; } = 128 * 1024 * 1024;
+
+    /// <summary>
+    /// Folder for compiled modules, so a restart does not recompile; <see langword="null"/> keeps them in memory only.
+    /// </summary>
+    public string? CompilationCacheDirectory { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a non-positive limit.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentInstances);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxMemoryBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StoreHandleCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHostBufferedBytes);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spindle.Core;
+using Spindle.Host.Abi;
+using Wasmtime;
+
+namespace Spindle.Host;
+
+/// <summary>
+/// The process-wide WebAssembly engine: compiles modules (cached in memory and, optionally, on disk), advances
+/// the epoch that enforces request deadlines, and runs guests on dedicated threads under a concurrency cap.
+/// </summary>
+public sealed class WasmEngine : IDisposable
+{
+    // How often the epoch advances; deadlines are whole ticks of this.
+    private static readonly TimeSpan EpochTick = TimeSpan.FromMilliseconds(10);
+
+    // Part of the disk cache key: compiled code is only valid for the same Wasmtime build and engine settings.
+    private static readonly string EngineFingerprint =
+        $"wasmtime-{typeof(Engine).Assembly.GetName().Version}-epoch-v1-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
+
+    private readonly Engine _engine;
+    private readonly Linker _linker;
+    private readonly ConcurrentDictionary<string, Lazy<Module>> _modules = new(StringComparer.Ordinal);
+    private readonly GuestScheduler _scheduler;
+    private readonly Thread _epochThread;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the engine.</summary>
+    public WasmEngine(HostOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        Options = options ?? new HostOptions();
+        Options.Validate();
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<WasmEngine>();
+
+        using var config = new Config().WithEpochInterruption(true);
+        _engine = new Engine(config);
+        _linker = new Linker(_engine);
+        _linker.DefineWasi();
+        KeyValueImports.Define(_linker);
+        _scheduler = new GuestScheduler(Options.MaxConcurrentInstances);
+
+        _epochThread = new Thread(AdvanceEpoch) { IsBackground = true, Name = "spindle-epoch" };
+        _epochThread.Start();
+    }
+
+    /// <summary>The limits guests run under.</summary>
+    public HostOptions Options { get; }
+
+    internal Engine Engine => _engine;
+
+    internal GuestScheduler Scheduler => _scheduler;
+
+    internal ILoggerFactory LoggerFactory => _loggerFactory;
+
+    internal ulong DeadlineTicks => (ulong)Math.Ceiling(Options.RequestTimeout / EpochTick);
+
+    /// <summary>
+    /// Compiles (or loads from cache) the module at <paramref name="wasmPath"/> and prepares it to run as component
+    /// <paramref name="componentId"/> with access to <paramref name="stores"/>.
+    /// </summary>
+    /// <exception cref="WasmtimeException">The file is not a valid WebAssembly module.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(componentId);
+        ArgumentException.ThrowIfNullOrEmpty(wasmPath);
+        ArgumentNullException.ThrowIfNull(stores);
+        var bytes = File.ReadAllBytes(wasmPath);
+        var module = Compile(componentId, bytes);
+
+        // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
+        // wasi-outbound-http, ...) can be stubbed for this module: it loads, and only a call to one traps.
+        var linker = _linker.Clone();
+        linker.DefineUnknownImportsAsTraps(module);
+        return new GuestComponent(this, componentId, module, linker, stores);
+    }
+
+    /// <summary>Stops the epoch thread and the guest threads, and frees compiled code.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _epochThread.Join();
+        _scheduler.Dispose();
+        foreach (var module in _modules.Values.Where(m => m.IsValueCreated))
+        {
+            module.Value.Dispose();
+        }
+
+        _linker.Dispose();
+        _engine.Dispose();
+        _stopping.Dispose();
+    }
+
+    private Module Compile(string name, byte[] bytes)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return _modules.GetOrAdd(hash, _ => new Lazy<Module>(() => CompileUncached(name, bytes, hash))).Value;
+    }
+
+    private Module CompileUncached(string name, byte[] bytes, string hash)
+    {
+        var directory = Options.CompilationCacheDirectory;
+        if (directory is null)
+        {
+            return Module.FromBytes(_engine, name, bytes);
+        }
+
+        var key = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(hash + "|" + EngineFingerprint)));
+        var path = Path.Combine(directory, key + ".cwasm");
+        if (File.Exists(path))
+        {
+            try
+            {
+                return Module.DeserializeFile(_engine, name, path);
+            }
+            catch (WasmtimeException ex)
+            {
+                Log.CacheEntryUnusable(_logger, ex, path);
+            }
+        }
+
+        var module = Module.FromBytes(_engine, name, bytes);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var temp = path + "." + Environment.ProcessId + ".tmp";
+            File.WriteAllBytes(temp, module.Serialize());
+            File.Move(temp, path, overwrite: true); // readers never see a half-written file
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.CacheWriteFailed(_logger, ex, directory);
+        }
+
+        return module;
+    }
+
+    private void AdvanceEpoch()
+    {
+        var token = _stopping.Token;
+        while (!token.WaitHandle.WaitOne(EpochTick))
+        {
+            _engine.IncrementEpoch();
+        }
+    }
+}
