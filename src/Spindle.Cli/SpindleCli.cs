@@ -14,6 +14,7 @@ internal static class SpindleCli
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
     {
         var root = new RootCommand("Spindle: key-value storage for WebAssembly apps, compatible with Spin");
+        root.Subcommands.Add(new UpCommand(console).Build());
         root.Subcommands.Add(new KvCommand(console).Build());
 
         var parse = root.Parse(args);

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace Spindle.Trigger.Http;
+
+/// <summary>The trigger's log messages.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed in component {Component} ({Failure}): {Reason}")]
+    public static partial void GuestFailed(ILogger logger, Exception exception, string method, string path, string component, string failure, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {Method} {Path} refused: {Max} guest instances are already running")]
+    public static partial void Overloaded(ILogger logger, string method, string path, int max);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned status {Status}, outside 100..600; answering 500")]
+    public static partial void BadStatus(ILogger logger, string component, int status);
+}
