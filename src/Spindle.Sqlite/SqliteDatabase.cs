@@ -32,9 +32,10 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     // Keeps an in-memory database alive between operations; null for files.
     private readonly SqliteConnection? _anchor;
 
-    private SqliteDatabase(string connectionString, string description, bool isFile)
+    private SqliteDatabase(string connectionString, string description, bool isFile, TimeSpan lockWait)
     {
         _connectionString = connectionString;
+        LockWait = lockWait;
         _isFile = isFile;
         Description = description;
         try
@@ -69,6 +70,9 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 
     internal bool IsDisposed => _disposed;
 
+    /// <summary>How long this database waits for another process's write lock.</summary>
+    internal TimeSpan LockWait { get; }
+
     /// <summary>
     /// Serializes this process's writers, for every label of the database: SQLite admits one writer at a time, and
     /// waiting on a lock is cheaper and fairer than SQLite's busy-retry sleep loop.
@@ -78,8 +82,10 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     internal bool IsFile => _isFile;
 
     /// <summary>Opens (creating if needed) the database file at <paramref name="path"/> and its folder.</summary>
+    /// <param name="path">The database file.</param>
+    /// <param name="busyTimeout">How long to wait for another process's write lock; default <see cref="BusyTimeout"/>.</param>
     /// <exception cref="KeyValueException">The folder or file cannot be created or is not a SQLite database.</exception>
-    public static SqliteDatabase OpenFile(string path)
+    public static SqliteDatabase OpenFile(string path, TimeSpan? busyTimeout = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fullPath = Path.GetFullPath(path);
@@ -98,9 +104,9 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
             DataSource = fullPath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false, // we pool sessions with their prepared statements ourselves
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            DefaultTimeout = (int)Math.Ceiling((busyTimeout ?? BusyTimeout).TotalSeconds),
         };
-        return new SqliteDatabase(builder.ToString(), description, isFile: true);
+        return new SqliteDatabase(builder.ToString(), description, isFile: true, TimeSpan.FromSeconds(builder.DefaultTimeout));
     }
 
     /// <summary>Creates a private in-memory database, dropped when this object is disposed.</summary>
@@ -114,7 +120,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
             Pooling = false,
             DefaultTimeout = (int)BusyTimeout.TotalSeconds,
         };
-        return new SqliteDatabase(builder.ToString(), "a temporary in-memory store", isFile: false);
+        return new SqliteDatabase(builder.ToString(), "a temporary in-memory store", isFile: false, BusyTimeout);
     }
 
     /// <inheritdoc/>

@@ -256,7 +256,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         var reason = ex.SqliteErrorCode switch
         {
-            5 or 6 => $"the database is locked by another process (waited {SqliteDatabase.BusyTimeout.TotalSeconds:0} s); retry, or stop the other process",
+            5 or 6 => $"the database is locked by another process (waited {database.LockWait.TotalSeconds:0} s); retry, or stop the other process",
             13 => "the disk is full",
             8 => "the database file is read-only; check its permissions",
             _ => ex.Message,
