@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text;
+
+namespace Spindle.Trigger.Http.Tests;
+
+/// <summary>Every key-value import and every error case, driven over real HTTP through the kv-probe guest.</summary>
+public sealed class KeyValueImportTests : IAsyncLifetime
+{
+    private ProbeServer _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await ProbeServer.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Set_get_exists_delete_round_trip()
+    {
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.SendAsync(HttpMethod.Post, "/set?key=greeting", "hello"u8.ToArray()));
+        Assert.Equal((HttpStatusCode.OK, "ok:hello"), await _server.GetAsync("/get?key=greeting"));
+        Assert.Equal((HttpStatusCode.OK, "ok:true"), await _server.GetAsync("/exists?key=greeting"));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.GetAsync("/delete?key=greeting"));
+        Assert.Equal((HttpStatusCode.OK, "ok:false"), await _server.GetAsync("/exists?key=greeting"));
+    }
+
+    [Fact]
+    public async Task Writes_reach_the_backend_before_the_response()
+    {
+        await _server.SendAsync(HttpMethod.Post, "/set?key=durable", "v1"u8.ToArray());
+        Assert.Equal("v1"u8.ToArray(), _server.Database.Open("default").Get("durable"));
+    }
+
+    [Fact]
+    public async Task Binary_values_round_trip_exactly()
+    {
+        byte[] value = [0, 255, 1, 0x80, 0];
+        _server.Database.Open("default").Set("bin", value);
+        using var response = await _server.Client.GetAsync(new Uri(_server.BaseUrl, "/get?key=bin"), TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([.. "ok:"u8.ToArray(), .. value], body);
+    }
+
+    [Fact]
+    public async Task Get_keys_lists_every_key()
+    {
+        var store = _server.Database.Open("default");
+        foreach (var key in new[] { "b", "a", "ключ" })
+        {
+            store.Set(key, [1]);
+        }
+
+        Assert.Equal((HttpStatusCode.OK, "ok:a\nb\nключ"), await _server.GetAsync("/keys"));
+    }
+
+    [Fact]
+    public async Task Get_of_missing_key_is_no_such_key() =>
+        Assert.Equal((HttpStatusCode.OK, "err:4"), await _server.GetAsync("/get?key=missing"));
+
+    [Fact]
+    public async Task Label_not_granted_is_access_denied() =>
+        Assert.Equal((HttpStatusCode.OK, "err:2"), await _server.GetAsync("/open?label=secret"));
+
+    [Fact]
+    public async Task Granted_label_without_store_is_no_such_store() =>
+        Assert.Equal((HttpStatusCode.OK, "err:1"), await _server.GetAsync("/open?label=other"));
+
+    [Fact]
+    public async Task Store_table_full_past_the_configured_capacity() =>
+        Assert.Equal((HttpStatusCode.OK, $"err:0 after {ProbeServer.StoreCapacity}"), await _server.GetAsync("/open-many?count=10"));
+
+    [Fact]
+    public async Task Handles_are_per_instance()
+    {
+        // Each request is a fresh instance with an empty table, so filling it in one request does not affect the next.
+        await _server.GetAsync("/open-many?count=10");
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.GetAsync($"/open-many?count={ProbeServer.StoreCapacity}"));
+    }
+
+    [Fact]
+    public async Task Closed_handle_is_invalid_store() =>
+        Assert.Equal((HttpStatusCode.OK, "err:3"), await _server.GetAsync("/closed"));
+
+    [Fact]
+    public async Task Forged_handle_is_invalid_store() =>
+        Assert.Equal((HttpStatusCode.OK, "err:3"), await _server.GetAsync("/forged?handle=77&key=k"));
+
+    [Fact]
+    public async Task Close_of_unknown_handle_is_a_no_op() =>
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.GetAsync("/close-unknown?handle=12345"));
+
+    [Fact]
+    public async Task Backend_failure_is_io_with_a_short_message_and_the_cause_in_the_log()
+    {
+        var (status, body) = await _server.GetAsync("/get?label=failing&key=k");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("err:5:backend for store 'failing' is unreachable", body);
+        Assert.DoesNotContain("hunter2", body, StringComparison.Ordinal);
+        Assert.Contains(_server.Log.Lines, line => line.Contains("connection refused", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Value_over_the_limit_is_io_naming_the_limit_and_writes_nothing()
+    {
+        var (status, body) = await _server.GetAsync($"/big?key=big&size={ProbeServer.MaxValueBytes + 1}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.StartsWith("err:5:", body, StringComparison.Ordinal);
+        Assert.Contains($"value size limit of {ProbeServer.MaxValueBytes} bytes", body, StringComparison.Ordinal);
+        Assert.Null(_server.Database.Open("default").Get("big"));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.GetAsync($"/big?key=big&size={ProbeServer.MaxValueBytes}"));
+    }
+
+    [Fact]
+    public async Task Guest_sees_spin_request_headers()
+    {
+        var (status, body) = await _server.GetAsync("/echo?x=1");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var lines = body.Split('\n');
+        Assert.Equal("GET", lines[0]);
+        Assert.Equal("/echo?x=1", lines[1]);
+        Assert.Contains($"spin-full-url: {_server.BaseUrl.ToString().TrimEnd('/')}/echo?x=1", lines);
+        Assert.Contains("spin-path-info: /echo", lines);
+        Assert.Contains("spin-matched-route: /...", lines);
+        Assert.Contains("spin-component-route: ", lines);
+        Assert.Contains("spin-raw-component-route: /...", lines);
+        Assert.Contains("spin-base-path: /", lines);
+        Assert.Contains(lines, l => l.StartsWith("spin-client-addr: 127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("host: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Guest_status_is_passed_through_and_out_of_range_becomes_500()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await _server.GetAsync("/status?code=201")).Status);
+        Assert.Equal(HttpStatusCode.InternalServerError, (await _server.GetAsync("/status?code=700")).Status);
+    }
+
+    [Fact]
+    public async Task Method_outside_spin_1_enum_is_405()
+    {
+        var (status, _) = await _server.SendAsync(new HttpMethod("TRACE"), "/echo");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+    }
+
+    [Fact]
+    public async Task Request_body_reaches_the_guest()
+    {
+        var body = Encoding.UTF8.GetBytes(new string('z', ProbeServer.MaxValueBytes));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await _server.SendAsync(HttpMethod.Put, "/set?key=large", body));
+        Assert.Equal(body, _server.Database.Open("default").Get("large"));
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Spindle.Core;
+using Spindle.Host;
+using Spindle.Sqlite;
+
+namespace Spindle.Trigger.Http.Tests;
+
+/// <summary>
+/// The kv-probe guest (tests/wasm/kv-probe) served over real HTTP on a free loopback port, with stores that
+/// cover every error case: <c>default</c> (SQLite file), <c>secret</c> (defined, not granted), <c>other</c>
+/// (granted, not defined), <c>failing</c> (granted; its backend fails every call).
+/// </summary>
+internal sealed class ProbeServer : IAsyncDisposable
+{
+    public const int MaxValueBytes = 4096;
+    public const int StoreCapacity = 3;
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("spindle-trigger-tests-").FullName;
+    private readonly StoreRegistry _registry;
+    private readonly WasmEngine _engine;
+    private readonly HttpTrigger _trigger;
+    private readonly ILoggerFactory _loggerFactory;
+
+    private ProbeServer(HostOptions options, CapturingLoggerProvider log)
+    {
+        Log = log;
+        _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
+        Database = SqliteDatabase.OpenFile(Path.Combine(_folder, "sqlite_key_value.db"));
+        _registry = new StoreRegistry(new KeyValueLimits { MaxValueBytes = MaxValueBytes });
+        _registry.Add("default", Database);
+        _registry.Add("secret", new InMemoryStoreManager());
+        _registry.Add("failing", new FailingBackend());
+        _engine = new WasmEngine(options with { CompilationCacheDirectory = Path.Combine(_folder, "cache") }, _loggerFactory);
+        var component = _engine.LoadComponent("probe", ProbePath, _registry.ForComponent(["default", "other", "failing"]));
+        _trigger = new HttpTrigger(
+            new HttpTriggerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
+            [new HttpRoute("/...", component)],
+            _loggerFactory,
+            options.MaxConcurrentInstances);
+        Client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public static string ProbePath => Path.Combine(AppContext.BaseDirectory, "wasm", "probe.wasm");
+
+    public HttpClient Client { get; }
+
+    public SqliteDatabase Database { get; }
+
+    public CapturingLoggerProvider Log { get; }
+
+    public Uri BaseUrl => _trigger.BaseUrl!;
+
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null)
+    {
+        var server = new ProbeServer(
+            options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
+            new CapturingLoggerProvider());
+        await server._trigger.StartAsync(TestContext.Current.CancellationToken);
+        return server;
+    }
+
+    public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string pathAndQuery, byte[]? body = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BaseUrl, pathAndQuery));
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+        }
+
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    public Task<(HttpStatusCode Status, string Body)> GetAsync(string pathAndQuery) => SendAsync(HttpMethod.Get, pathAndQuery);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _trigger.StopAsync(CancellationToken.None);
+        await _trigger.DisposeAsync();
+        _engine.Dispose();
+        _registry.Dispose();
+        _loggerFactory.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>A backend whose every call fails as an unreachable server's would.</summary>
+    private sealed class FailingBackend : IKeyValueStoreManager
+    {
+        public IKeyValueStore Open(string label) => new FailingStore(label);
+    }
+}
