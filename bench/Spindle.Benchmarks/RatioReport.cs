@@ -13,6 +13,7 @@ internal static class RatioReport
     private static readonly Dictionary<string, double> Targets = new(StringComparer.Ordinal)
     {
         ["StoreGet"] = 0.9,
+        ["GuestGet"] = 0.85,
     };
 
     public static void Print(IEnumerable<Summary> summaries, TextWriter output)

@@ -9,7 +9,7 @@ namespace Spindle.Host.Abi;
 /// memory and the allocator are looked up once per instance; memory may move when the guest grows it, so spans are
 /// never kept across a call into the guest.
 /// </summary>
-internal sealed class GuestMemory
+internal sealed unsafe class GuestMemory
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -17,11 +17,17 @@ internal sealed class GuestMemory
     private readonly Func<int, int, int, int, int> _realloc;
     private readonly Action<int, int, int>? _free;
 
+    // The memory's address and size, read once per host call and again after every call into the guest (which may
+    // grow, and so move, the memory). Reading them per access costs two native calls each time.
+    private byte* _base;
+    private ulong _length;
+
     public GuestMemory(Memory memory, Func<int, int, int, int, int> realloc, Action<int, int, int>? free)
     {
         _memory = memory;
         _realloc = realloc;
         _free = free;
+        Refresh();
     }
 
     /// <summary>Finds the exports the ABI needs; <see langword="null"/> when the module lacks memory or an allocator.</summary>
@@ -41,10 +47,17 @@ internal sealed class GuestMemory
         return new GuestMemory(memory!, realloc!, free);
     }
 
+    /// <summary>Re-reads the memory's address and size; call on entry to every host call.</summary>
+    public void Refresh()
+    {
+        _base = (byte*)_memory.GetPointer();
+        _length = (ulong)_memory.GetLength();
+    }
+
     public ReadOnlySpan<byte> Span(int pointer, int length)
     {
         Check(pointer, length);
-        return _memory.GetSpan((uint)pointer, length);
+        return new ReadOnlySpan<byte>(_base + (uint)pointer, length);
     }
 
     public byte[] ReadBytes(int pointer, int length) => Span(pointer, length).ToArray();
@@ -76,13 +89,14 @@ internal sealed class GuestMemory
     public Span<byte> Writable(int pointer, int length)
     {
         Check(pointer, length);
-        return _memory.GetSpan((uint)pointer, length);
+        return new Span<byte>(_base + (uint)pointer, length);
     }
 
     /// <summary>Allocates <paramref name="length"/> bytes in the guest (even 0, as Spin's host does) and returns the pointer.</summary>
     public int Allocate(int length, int align)
     {
         var pointer = _realloc(0, 0, align, length);
+        Refresh(); // the allocator may have grown the memory
         if (length > 0)
         {
             Check(pointer, length); // an allocator that returns garbage is a guest bug
@@ -107,14 +121,21 @@ internal sealed class GuestMemory
     }
 
     /// <summary>Frees a guest allocation the host was handed; a no-op for guests without <c>canonical_abi_free</c>.</summary>
-    public void Free(int pointer, int size, int align) => _free?.Invoke(pointer, size, align);
+    public void Free(int pointer, int size, int align)
+    {
+        if (_free is not null)
+        {
+            _free(pointer, size, align);
+            Refresh();
+        }
+    }
 
     private void Check(int pointer, int length)
     {
         var end = (ulong)(uint)pointer + (ulong)(uint)length;
-        if (length < 0 || end > (ulong)_memory.GetLength())
+        if (length < 0 || end > _length)
         {
-            throw new GuestAbiException($"guest passed memory range {(uint)pointer}+{(uint)length} outside its {_memory.GetLength()}-byte memory");
+            throw new GuestAbiException($"guest passed memory range {(uint)pointer}+{(uint)length} outside its {_length}-byte memory");
         }
     }
 }

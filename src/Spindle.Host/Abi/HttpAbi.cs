@@ -38,6 +38,7 @@ internal static class HttpAbi
     /// <summary>Reads the response record at <paramref name="pointer"/> and frees what the guest allocated for it.</summary>
     public static HttpGuestResponse Lift(GuestMemory memory, int pointer)
     {
+        memory.Refresh(); // the handler may have grown the memory
         var status = memory.ReadUInt16(pointer);
         var headers = new List<KeyValuePair<string, string>>();
         if (Option(memory, pointer + 4))

@@ -70,6 +70,7 @@ internal static class KeyValueImports
     {
         var ctx = GuestContext.Current;
         var memory = ctx.Memory;
+        memory.Refresh(); // the guest may have grown its memory since the last host call
         memory.Writable(retPtr, ResultSize); // a bad result pointer traps before any side effect
         try
         {

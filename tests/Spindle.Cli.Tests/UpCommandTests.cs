@@ -1,0 +1,223 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace Spindle.Cli.Tests;
+
+/// <summary><c>spindle up</c> run through the same entry point as Main, serving real apps over HTTP.</summary>
+public sealed class UpCommandTests : IDisposable
+{
+    private static readonly string RepoRoot = FindRepoRoot();
+    private readonly TempDirectory _temp = new();
+    private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    [Fact]
+    public async Task Kv_counter_counts_and_the_count_survives_a_restart()
+    {
+        var app = Path.Combine(RepoRoot, "examples", "kv-counter");
+        var state = _temp.Combine("state");
+        string firstOutput;
+        await using (var up = await RunningApp.StartAsync(_client, "-f", app, "--state-dir", state))
+        {
+            Assert.Equal("count: 0\n", await up.GetStringAsync("/"));
+            Assert.Equal("count: 1\n", await up.PostStringAsync("/"));
+            Assert.Equal("count: 2\n", await up.PostStringAsync("/"));
+            firstOutput = await up.StopAsync();
+        }
+
+        Assert.Contains($"Storing default key-value data to \"{Path.Combine(state, "sqlite_key_value.db")}\".", firstOutput, StringComparison.Ordinal);
+        Assert.Contains("Serving http://127.0.0.1:", firstOutput, StringComparison.Ordinal);
+        Assert.Contains("Available Routes:", firstOutput, StringComparison.Ordinal);
+        Assert.Contains("  kv-counter: http://127.0.0.1:", firstOutput, StringComparison.Ordinal);
+        Assert.Contains("(wildcard)", firstOutput, StringComparison.Ordinal);
+
+        await using (var again = await RunningApp.StartAsync(_client, "-f", app, "--state-dir", state))
+        {
+            Assert.Equal("count: 2\n", await again.GetStringAsync("/"));
+        }
+
+        var stored = await CliResult.RunAsync([], "kv", "get", "count", "-f", app, "--state-dir", state);
+        Assert.Equal("2", stored.StdoutText);
+    }
+
+    [Fact]
+    public async Task Kv_counter_reads_and_writes_keys_by_path()
+    {
+        await using var up = await RunningApp.StartAsync(_client, "-f", Path.Combine(RepoRoot, "examples", "kv-counter"), "--state-dir", _temp.Combine("state"));
+        using var put = await _client.PutAsync(up.Url("/users/ada"), new StringContent("engineer"), TestContext.Current.CancellationToken);
+        Assert.True(put.IsSuccessStatusCode, put.StatusCode.ToString());
+        Assert.Equal("engineer", await up.GetStringAsync("/users/ada"));
+        using var missing = await _client.GetAsync(up.Url("/users/nobody"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("spin.toml")]
+    [InlineData("spin-v1.toml")]
+    public async Task Serves_manifest_versions_1_and_2(string manifest)
+    {
+        var probe = Path.Combine(RepoRoot, "tests", "wasm", "kv-probe");
+        await using var up = await RunningApp.StartAsync(
+            _client,
+            "-f", Path.Combine(probe, manifest),
+            "--runtime-config-file", Path.Combine(probe, "runtime-config.toml"));
+        using var set = await _client.PostAsync(up.Url("/set?key=k"), new StringContent("v"), TestContext.Current.CancellationToken);
+        Assert.Equal("ok", await set.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("ok:v", await up.GetStringAsync("/get?key=k"));
+    }
+
+    [Fact]
+    public async Task Key_value_flag_seeds_the_default_store()
+    {
+        var app = Path.Combine(RepoRoot, "examples", "kv-counter");
+        await using var up = await RunningApp.StartAsync(_client, "-f", app, "--state-dir", _temp.Combine("state"), "--key-value", "count=41", "--key-value", "motd=a=b");
+        Assert.Equal("count: 42\n", await up.PostStringAsync("/"));
+        Assert.Equal("a=b", await up.GetStringAsync("/motd"));
+    }
+
+    [Fact]
+    public async Task Missing_component_file_exits_2_naming_the_source()
+    {
+        var manifest = _temp.WriteFile("spin.toml", """
+            spin_manifest_version = 2
+            [application]
+            name = "broken"
+            [[trigger.http]]
+            route = "/..."
+            component = "web"
+            [component.web]
+            source = "missing.wasm"
+            """);
+        var result = await CliResult.RunAsync([], "up", "-f", manifest, "--listen", $"127.0.0.1:{FreePort()}");
+        result.AssertError(2, manifest, "component.web.source", "missing.wasm");
+    }
+
+    [Fact]
+    public async Task Address_in_use_exits_2_naming_the_flag()
+    {
+        using var blocker = new TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        var port = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        var result = await CliResult.RunAsync([], "up", "-f", Path.Combine(RepoRoot, "examples", "kv-counter"), "--state-dir", _temp.Combine("s"), "--listen", $"127.0.0.1:{port}");
+        result.AssertError(2, "--listen", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Folder_without_manifest_exits_2()
+    {
+        var result = await CliResult.RunAsync([], "up", "-f", _temp.Path, "--listen", $"127.0.0.1:{FreePort()}");
+        result.AssertError(2, "spin.toml");
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _temp.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Spindle.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find the repository root (Spindle.slnx) above the test binaries");
+    }
+
+    /// <summary>A <c>spindle up</c> running in this process until disposed (like Ctrl-C).</summary>
+    private sealed class RunningApp : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly MemoryStream _output = new();
+        private readonly StringWriter _error = new();
+        private readonly HttpClient _client;
+        private Task<int>? _run;
+
+        private RunningApp(HttpClient client, int port)
+        {
+            _client = client;
+            BaseUrl = new Uri($"http://127.0.0.1:{port}");
+        }
+
+        public Uri BaseUrl { get; }
+
+        public static async Task<RunningApp> StartAsync(HttpClient client, params string[] args)
+        {
+            var port = FreePort();
+            var app = new RunningApp(client, port);
+            string[] all = ["up", .. args, "--listen", $"127.0.0.1:{port}"];
+            app._run = Task.Run(() => SpindleCli.RunAsync(all, new CliConsole(Stream.Null, app._output, app._error), app._stop.Token));
+            await app.WaitUntilServingAsync();
+            return app;
+        }
+
+        public Uri Url(string pathAndQuery) => new(BaseUrl, pathAndQuery);
+
+        public Task<string> GetStringAsync(string path) => _client.GetStringAsync(Url(path), TestContext.Current.CancellationToken);
+
+        public async Task<string> PostStringAsync(string path)
+        {
+            using var response = await _client.PostAsync(Url(path), new ByteArrayContent([]), TestContext.Current.CancellationToken);
+            response.EnsureSuccessStatusCode();
+            return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        }
+
+        /// <summary>Stops the app as Ctrl-C would and returns what it printed.</summary>
+        public async Task<string> StopAsync()
+        {
+            await _stop.CancelAsync();
+            var exitCode = await _run!;
+            Assert.True(exitCode == 0, $"spindle up exited {exitCode}: {_error}");
+            return Encoding.UTF8.GetString(_output.ToArray());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                await StopAsync();
+            }
+
+            _stop.Dispose();
+            _output.Dispose();
+            _error.Dispose();
+        }
+
+        private async Task WaitUntilServingAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_run!.IsCompleted)
+                {
+                    throw new InvalidOperationException($"spindle up exited early with {await _run}: {_error}");
+                }
+
+                try
+                {
+                    using var socket = new TcpClient();
+                    await socket.ConnectAsync(IPAddress.Loopback, BaseUrl.Port, TestContext.Current.CancellationToken);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(50, TestContext.Current.CancellationToken);
+                }
+            }
+
+            throw new TimeoutException("spindle up did not start listening within 60 s");
+        }
+    }
+}
