@@ -17,18 +17,18 @@ internal static class KeyValueImports
     public static void Define(Linker linker)
     {
         linker.DefineFunction(ModuleName, "open", (int namePtr, int nameLen, int retPtr) =>
-            Run(retPtr, (ctx, memory) =>
+            Run(retPtr, (namePtr, nameLen), static (ctx, memory, args, retPtr) =>
             {
-                var label = memory.ReadString(namePtr, nameLen);
+                var label = memory.ReadString(args.namePtr, args.nameLen);
                 var handle = ctx.KeyValue.Open(label);
                 memory.WriteInt32(retPtr + 4, (int)handle);
             }));
 
         linker.DefineFunction(ModuleName, "get", (int store, int keyPtr, int keyLen, int retPtr) =>
-            Run(retPtr, (ctx, memory) =>
+            Run(retPtr, (store, keyPtr, keyLen), static (ctx, memory, args, retPtr) =>
             {
-                var key = memory.ReadString(keyPtr, keyLen);
-                var value = ctx.KeyValue.Get((uint)store).Get(key)
+                var key = memory.ReadString(args.keyPtr, args.keyLen);
+                var value = ctx.KeyValue.Get((uint)args.store).Get(key)
                     ?? throw new KeyValueException(KeyValueErrorKind.NoSuchKey, $"no such key: {key}");
                 var pointer = memory.AllocateCopy(value);
                 memory.WriteInt32(retPtr + 4, pointer);
@@ -36,37 +36,38 @@ internal static class KeyValueImports
             }));
 
         linker.DefineFunction(ModuleName, "set", (int store, int keyPtr, int keyLen, int valuePtr, int valueLen, int retPtr) =>
-            Run(retPtr, (ctx, memory) =>
+            Run(retPtr, (store, keyPtr, keyLen, valuePtr, valueLen), static (ctx, memory, args, _) =>
             {
-                var key = memory.ReadString(keyPtr, keyLen);
-                var value = memory.ReadBytes(valuePtr, valueLen);
-                ctx.KeyValue.Get((uint)store).Set(key, value);
+                var key = memory.ReadString(args.keyPtr, args.keyLen);
+                var value = memory.ReadBytes(args.valuePtr, args.valueLen);
+                ctx.KeyValue.Get((uint)args.store).Set(key, value);
             }));
 
         linker.DefineFunction(ModuleName, "delete", (int store, int keyPtr, int keyLen, int retPtr) =>
-            Run(retPtr, (ctx, memory) =>
+            Run(retPtr, (store, keyPtr, keyLen), static (ctx, memory, args, _) =>
             {
-                var key = memory.ReadString(keyPtr, keyLen);
-                ctx.KeyValue.Get((uint)store).Delete(key);
+                var key = memory.ReadString(args.keyPtr, args.keyLen);
+                ctx.KeyValue.Get((uint)args.store).Delete(key);
             }));
 
         linker.DefineFunction(ModuleName, "exists", (int store, int keyPtr, int keyLen, int retPtr) =>
-            Run(retPtr, (ctx, memory) =>
+            Run(retPtr, (store, keyPtr, keyLen), static (ctx, memory, args, retPtr) =>
             {
-                var key = memory.ReadString(keyPtr, keyLen);
-                var exists = ctx.KeyValue.Get((uint)store).Exists(key);
+                var key = memory.ReadString(args.keyPtr, args.keyLen);
+                var exists = ctx.KeyValue.Get((uint)args.store).Exists(key);
                 memory.WriteByte(retPtr + 4, exists ? (byte)1 : (byte)0);
             }));
 
         linker.DefineFunction(ModuleName, "get-keys", (int store, int retPtr) =>
-            Run(retPtr, (ctx, memory) => WriteKeys(ctx, memory, ctx.KeyValue.Get((uint)store), retPtr)));
+            Run(retPtr, store, static (ctx, memory, store, retPtr) => WriteKeys(ctx, memory, ctx.KeyValue.Get((uint)store), retPtr)));
 
         linker.DefineFunction(ModuleName, "close", (int store) => GuestContext.Current.KeyValue.Close((uint)store));
     }
 
     // Runs one import. Expected failures become the error variant; ABI violations (GuestAbiException) and host bugs
     // propagate and trap this instance only.
-    private static void Run(int retPtr, Action<GuestContext, GuestMemory> body)
+    // The arguments travel as a value-type state so the per-call lambdas are static (no closure allocation).
+    private static void Run<TArgs>(int retPtr, TArgs args, Action<GuestContext, GuestMemory, TArgs, int> body)
     {
         var ctx = GuestContext.Current;
         var memory = ctx.Memory;
@@ -74,7 +75,7 @@ internal static class KeyValueImports
         memory.Writable(retPtr, ResultSize); // a bad result pointer traps before any side effect
         try
         {
-            body(ctx, memory);
+            body(ctx, memory, args, retPtr);
             memory.WriteByte(retPtr, 0);
         }
         catch (KeyValueException ex)
