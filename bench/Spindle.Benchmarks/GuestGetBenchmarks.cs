@@ -12,7 +12,7 @@ namespace Spindle.Benchmarks;
 /// called from .NET. Both read the same SQLite file through the same <see cref="StoreRegistry"/>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 5, iterationCount: 20)]
+[SimpleJob(launchCount: 3, warmupCount: 5, iterationCount: 15)]
 public class GuestGetBenchmarks
 {
     private const int Calls = 1000;
@@ -24,6 +24,7 @@ public class GuestGetBenchmarks
         (module
           (import "key-value" "open" (func $open (param i32 i32 i32)))
           (import "key-value" "get" (func $get (param i32 i32 i32 i32)))
+          (import "key-value" "close" (func $close (param i32)))
           (memory (export "memory") 2)
           (data (i32.const 16) "default")
           (data (i32.const 32) "bench-key")
@@ -42,7 +43,15 @@ public class GuestGetBenchmarks
                 (if (i32.load8_u (i32.const 64)) (then unreachable))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br $next)))
-            (i32.load (i32.const 72))))
+            (i32.load (i32.const 72)))
+          (func (export "close_n") (param $n i32)
+            (local $i i32)
+            (block $done
+              (loop $next
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (call $close (i32.const 12345))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $next)))))
         """;
 
     private string _folder = null!;
@@ -98,4 +107,18 @@ public class GuestGetBenchmarks
         var handle = instance.Instance.GetFunction<int>("open_default")!();
         return instance.Instance.GetFunction<int, int, int>("get_n")!(handle, Calls);
     });
+
+    /// <summary>Diagnostic: the cost of a host call that does nothing (close of an unknown handle).</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    [BenchmarkCategory(BenchmarkCategories.GuestRead)]
+    public int GuestNoopImport() => _component.Invoke(instance =>
+    {
+        instance.Instance.GetAction<int>("close_n")!(Calls);
+        return 0;
+    });
+
+    /// <summary>Diagnostic: creating, initializing and dropping one instance (amortized over 1000 in the others).</summary>
+    [Benchmark]
+    [BenchmarkCategory(BenchmarkCategories.GuestRead)]
+    public int Instantiate() => _component.Invoke(static _ => 0);
 }
