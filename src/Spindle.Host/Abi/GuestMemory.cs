@@ -50,8 +50,13 @@ internal sealed unsafe class GuestMemory
     /// <summary>Re-reads the memory's address and size; call on entry to every host call.</summary>
     public void Refresh()
     {
-        _base = (byte*)_memory.GetPointer();
-        _length = (ulong)_memory.GetLength();
+        // Linear memory moves only when it grows, and growing changes its length: one native call when nothing changed.
+        var length = (ulong)_memory.GetLength();
+        if (length != _length || _base == null)
+        {
+            _base = (byte*)_memory.GetPointer();
+            _length = length;
+        }
     }
 
     public ReadOnlySpan<byte> Span(int pointer, int length)
