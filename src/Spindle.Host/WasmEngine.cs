@@ -21,6 +21,12 @@ public sealed class WasmEngine : IDisposable
     private static readonly string EngineFingerprint =
         $"wasmtime-{typeof(Engine).Assembly.GetName().Version}-epoch-v1-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 
+    // Instances created outside the trigger's cap (tests, benchmarks, start-up checks).
+    private const uint SpareInstanceSlots = 8;
+
+    // Memory a slot keeps mapped and zeroes itself between instances instead of returning it to the kernel.
+    private const nuint KeepResidentBytes = 1024 * 1024;
+
     private readonly Engine _engine;
     private readonly Linker _linker;
     private readonly ConcurrentDictionary<string, Lazy<Module>> _modules = new(StringComparer.Ordinal);
@@ -38,7 +44,19 @@ public sealed class WasmEngine : IDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<WasmEngine>();
 
-        using var config = new Config().WithEpochInterruption(true);
+        // The pooling allocator keeps a fixed set of instance slots with their memory mappings, so a request's
+        // instance reuses a warm slot instead of mapping and faulting in fresh memory (docs/host.md).
+        var slots = (uint)Options.MaxConcurrentInstances + SpareInstanceSlots;
+        using var pooling = new PoolingAllocationConfig()
+            .WithMaxCoreInstances(slots)
+            .WithMaxMemories(slots)
+            .WithMaxTables(slots)
+            .WithMaxMemorySize((nuint)Options.MaxMemoryBytes)
+            .WithLinearMemoryKeepResidentBytes(KeepResidentBytes)
+            .WithTableKeepResidentBytes(KeepResidentBytes);
+        using var config = new Config()
+            .WithEpochInterruption(true)
+            .WithPoolingAllocationStrategy(pooling);
         _engine = new Engine(config);
         _linker = new Linker(_engine);
         _linker.DefineWasi();
