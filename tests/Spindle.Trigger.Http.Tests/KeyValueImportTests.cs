@@ -98,6 +98,33 @@ public sealed class KeyValueImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Database_locked_by_another_process_is_io_and_the_write_is_not_acknowledged()
+    {
+        // The request deadline must outlast the store's 1 s wait for the lock, or the guest is stopped first.
+        await using var server = await ProbeServer.StartAsync(new Spindle.Host.HostOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+        server.Database.Open("default").Set("k", "before"u8.ToArray());
+
+        // Another process holds SQLite's write lock for longer than the store waits (1 s here).
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=false");
+        other.Open();
+        using var transaction = other.BeginTransaction();
+        using (var command = other.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE spin_key_value SET value = x'00' WHERE key = 'k'";
+            command.ExecuteNonQuery();
+        }
+
+        var (status, body) = await server.SendAsync(HttpMethod.Post, "/set?key=k", "after"u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.StartsWith("err:5:", body, StringComparison.Ordinal);
+        Assert.Contains("locked by another process", body, StringComparison.Ordinal);
+
+        transaction.Rollback();
+        Assert.Equal((HttpStatusCode.OK, "ok:before"), await server.GetAsync("/get?key=k"));
+    }
+
+    [Fact]
     public async Task Value_over_the_limit_is_io_naming_the_limit_and_writes_nothing()
     {
         var (status, body) = await _server.GetAsync($"/big?key=big&size={ProbeServer.MaxValueBytes + 1}");

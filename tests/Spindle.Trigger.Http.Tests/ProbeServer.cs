@@ -26,7 +26,8 @@ internal sealed class ProbeServer : IAsyncDisposable
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
-        Database = SqliteDatabase.OpenFile(Path.Combine(_folder, "sqlite_key_value.db"));
+        DatabasePath = Path.Combine(_folder, "sqlite_key_value.db");
+        Database = SqliteDatabase.OpenFile(DatabasePath, busyTimeout: TimeSpan.FromSeconds(1));
         _registry = new StoreRegistry(new KeyValueLimits { MaxValueBytes = MaxValueBytes });
         _registry.Add("default", Database);
         _registry.Add("secret", new InMemoryStoreManager());
@@ -46,6 +47,8 @@ internal sealed class ProbeServer : IAsyncDisposable
     public HttpClient Client { get; }
 
     public SqliteDatabase Database { get; }
+
+    public string DatabasePath { get; }
 
     public CapturingLoggerProvider Log { get; }
 
