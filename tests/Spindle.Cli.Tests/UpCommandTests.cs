@@ -8,7 +8,7 @@ namespace Spindle.Cli.Tests;
 /// <summary><c>spindle up</c> run through the same entry point as Main, serving real apps over HTTP.</summary>
 public sealed class UpCommandTests : IDisposable
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = RepoPaths.Root;
     private readonly TempDirectory _temp = new();
     private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -121,19 +121,6 @@ public sealed class UpCommandTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Spindle.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("cannot find the repository root (Spindle.slnx) above the test binaries");
     }
 
     /// <summary>A <c>spindle up</c> running in this process until disposed (like Ctrl-C).</summary>

@@ -5,7 +5,7 @@ namespace Spindle.Sqlite.Tests;
 
 public sealed class ConcurrencyTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     [Fact]
     public async Task Eight_writers_and_readers_on_one_file_lose_nothing()

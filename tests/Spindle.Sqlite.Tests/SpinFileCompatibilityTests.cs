@@ -22,7 +22,7 @@ public sealed class SpinFileCompatibilityTests : IDisposable
                              ON CONFLICT(store, key) DO UPDATE SET value=$3
         """;
 
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     private string DbPath => Path.Combine(_folder.Path, "sqlite_key_value.db");
 

@@ -5,7 +5,7 @@ namespace Spindle.Sqlite.Tests;
 
 public sealed class SqliteFileStoreTests : KeyValueStoreConformance
 {
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     protected override IKeyValueStoreManager CreateManager() => SqliteDatabase.OpenFile(Path.Combine(_folder.Path, "kv.db"));
 
