@@ -151,17 +151,57 @@ public sealed class HttpTrigger : IAsyncDisposable
         context.Response.StatusCode = response.Status;
         foreach (var (name, value) in response.Headers)
         {
-            if (!HopByHopHeaders.Contains(name))
+            if (HopByHopHeaders.Contains(name))
             {
-                context.Response.Headers.Append(name, value);
+                continue;
             }
+
+            if (!IsValidHeader(name, value))
+            {
+                // A guest bug, not a host one: answer 500 instead of letting Kestrel fail the connection.
+                Log.BadHeader(_logger, route.Component.Id, name);
+                context.Response.Headers.Clear();
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return;
+            }
+
+            context.Response.Headers.Append(name, value);
         }
 
-        if (response.Body is { Length: > 0 } bytes)
+        // 1xx, 204 and 304 responses and answers to HEAD carry no body, whatever the guest returned.
+        var bodyAllowed = response.Status is >= 200 and not 204 and not 304 && !HttpMethods.IsHead(context.Request.Method);
+        if (bodyAllowed && response.Body is { Length: > 0 } bytes)
         {
             context.Response.ContentLength = bytes.Length;
             await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    // RFC 9110: a field name is a token; a value has no control characters but tab.
+    private static bool IsValidHeader(string name, string value)
+    {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (c <= ' ' || c >= 0x7F || "\"(),/:;<=>?@[\\]{}".Contains(c, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        foreach (var c in value)
+        {
+            if ((c < ' ' && c != '\t') || c == 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)

@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {Method} {Path} refused: {Max} guest instances are already running")]
     public static partial void Overloaded(ILogger logger, string method, string path, int max);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned an invalid response header {Name}; answering 500")]
+    public static partial void BadHeader(ILogger logger, string component, string name);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned status {Status}, outside 100..600; answering 500")]
     public static partial void BadStatus(ILogger logger, string component, int status);
 }

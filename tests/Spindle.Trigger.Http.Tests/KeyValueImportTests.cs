@@ -161,6 +161,14 @@ public sealed class KeyValueImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Body_is_dropped_where_http_allows_none()
+    {
+        Assert.Equal((HttpStatusCode.NoContent, string.Empty), await _server.GetAsync("/status?code=204"));
+        Assert.Equal((HttpStatusCode.OK, string.Empty), await _server.SendAsync(HttpMethod.Head, "/echo"));
+        Assert.Equal(HttpStatusCode.OK, (await _server.GetAsync("/echo")).Status); // the server is fine afterwards
+    }
+
+    [Fact]
     public async Task Method_outside_spin_1_enum_is_405()
     {
         var (status, _) = await _server.SendAsync(new HttpMethod("TRACE"), "/echo");
