@@ -69,7 +69,9 @@ internal sealed class UpCommand(CliConsole console)
         var listen = ParseListen(parse.GetValue(_listen)!);
         var hostOptions = new HostOptions
         {
-            MaxConcurrentInstances = Positive(parse.GetValue(_maxInstances), "--max-instances"),
+            MaxConcurrentInstances = parse.GetValue(_maxInstances) is > 0 and <= HostOptions.MaxInstancesLimit
+                ? parse.GetValue(_maxInstances)
+                : throw new ConfigurationException(null, "--max-instances", $"must be between 1 and {HostOptions.MaxInstancesLimit}"),
             RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(_timeout) > 0 ? parse.GetValue(_timeout) : throw new ConfigurationException(null, "--request-timeout", "must be a positive number of seconds")),
             MaxMemoryBytes = parse.GetValue(_maxMemory) > 0 ? parse.GetValue(_maxMemory) : throw new ConfigurationException(null, "--max-memory-bytes", "must be a positive number of bytes"),
             StoreHandleCapacity = Positive(parse.GetValue(_maxStores), "--max-open-stores"),

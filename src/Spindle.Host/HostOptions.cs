@@ -8,6 +8,12 @@ public sealed record HostOptions
     /// <summary>Default <see cref="MaxConcurrentInstances"/>.</summary>
     public const int DefaultMaxConcurrentInstances = 64;
 
+    /// <summary>
+    /// Upper bound of <see cref="MaxConcurrentInstances"/>: every instance slot reserves several GiB of address space
+    /// in the pooling allocator.
+    /// </summary>
+    public const int MaxInstancesLimit = 1000;
+
     /// <summary>Default <see cref="MaxMemoryBytes"/>: 256 MiB of linear memory per instance.</summary>
     public const long DefaultMaxMemoryBytes = 256L * 1024 * 1024;
 
@@ -47,6 +53,7 @@ public sealed record HostOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentInstances);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxConcurrentInstances, MaxInstancesLimit);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxMemoryBytes);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StoreHandleCapacity);
