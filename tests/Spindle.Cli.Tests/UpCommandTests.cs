@@ -68,6 +68,21 @@ public sealed class UpCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Kv_command_and_a_running_app_share_the_store()
+    {
+        var app = Path.Combine(RepoRoot, "examples", "kv-counter");
+        var state = _temp.Combine("state");
+        await using var up = await RunningApp.StartAsync(_client, "-f", app, "--state-dir", state);
+
+        (await CliResult.RunAsync([], "kv", "set", "motd", "from the shell", "-f", app, "--state-dir", state)).AssertSuccess();
+        Assert.Equal("from the shell", await up.GetStringAsync("/motd"));
+
+        await up.PostStringAsync("/");
+        var count = await CliResult.RunAsync([], "kv", "get", "count", "-f", app, "--state-dir", state);
+        Assert.Equal("1", count.StdoutText);
+    }
+
+    [Fact]
     public async Task Key_value_flag_seeds_the_default_store()
     {
         var app = Path.Combine(RepoRoot, "examples", "kv-counter");
