@@ -27,8 +27,10 @@ internal static class TomlFile
         try
         {
             // The strict syntax pass validates what the object model lets through: a key or table defined twice.
-            SyntaxParser.ParseStrict(text, path, validate: true);
-            return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = path }) ?? [];
+            // The model is then built from that syntax tree, not by Tomlyn's object deserializer, which keeps only
+            // the last [[a.b]] when other tables come between two of them (issue #6: routes were lost that way).
+            var document = SyntaxParser.ParseStrict(text, path, validate: true);
+            return TomlModel.Build(document, path);
         }
         catch (TomlException ex)
         {

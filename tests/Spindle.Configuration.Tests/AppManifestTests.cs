@@ -88,6 +88,104 @@ public sealed class AppManifestTests : IDisposable
             manifest.HttpRoutes);
     }
 
+    // Issue #6: `spin add` appends a [[trigger.http]] and its [component.*] tables (with .build and .variables
+    // sub-tables) after the existing ones, so triggers and components alternate; every trigger must survive.
+    private const string SpinAddLayout = """
+        #:schema https://schemas.spinframework.dev/spin/manifest-v2/latest.json
+
+        spin_manifest_version = 2
+
+        [application]
+        name = "shop"
+        version = "0.1.0"
+        authors = ["Someone <someone@example.com>"]
+        description = ""
+
+        [variables]
+        api_host = { default = "example.com" }
+        token = { required = true, secret = true }
+
+        [[trigger.http]]
+        route = "/..."
+        component = "frontend"
+
+        [component.frontend]
+        source = "frontend/target/wasm32-wasip1/release/frontend.wasm"
+        allowed_outbound_hosts = []
+        key_value_stores = ["default"]
+        [component.frontend.build]
+        command = "cargo build --target wasm32-wasip1 --release"
+        workdir = "frontend"
+        watch = ["src/**/*.rs", "Cargo.toml"]
+
+        [[trigger.http]]
+        route = "/api/..."
+        component = "api"
+
+        [component.api]
+        source = "api/dist/api.wasm"
+        exclude_files = ["**/node_modules"]
+        [component.api.variables]
+        endpoint = "https://{{ api_host }}/v1"
+        [component.api.build]
+        command = ["npm install", "npm run build"]
+        workdir = "api"
+
+        [[trigger.http]]
+        id = "health-check"
+        route = "/health"
+        component = "health"
+
+        [component.health]
+        source = "health/main.wasm"
+        [component.health.build]
+        command = "tinygo build -target=wasip1 -buildmode=c-shared -no-debug -o main.wasm ."
+        workdir = "health"
+        """;
+
+    [Fact]
+    public void Triggers_interleaved_with_component_tables_are_all_read()
+    {
+        var manifest = AppManifest.Parse(SpinAddLayout, ManifestPath);
+
+        Assert.Equal(["frontend", "api", "health"], manifest.Components.Select(c => c.Id));
+        Assert.Equal(
+            [new HttpRouteManifest("/...", "frontend"), new HttpRouteManifest("/api/...", "api"), new HttpRouteManifest("/health", "health")],
+            manifest.HttpRoutes);
+        Assert.Equal(["default"], manifest.Components[0].KeyValueStores);
+    }
+
+    [Fact]
+    public void Components_before_triggers_are_all_read()
+    {
+        const string toml = """
+            spin_manifest_version = 2
+            [application]
+            name = "reversed"
+            [application.trigger.http]
+            base = "/"
+            [component.one]
+            source = "one.wasm"
+            [component.two]
+            source = "two.wasm"
+            [[trigger.http]]
+            route = "/one"
+            component = "one"
+            [[trigger.http]]
+            route = "/two/..."
+            component = "two"
+            [[trigger.http]]
+            route = { private = true }
+            component = "two"
+            """;
+
+        var manifest = AppManifest.Parse(toml, ManifestPath);
+
+        Assert.Equal(
+            [new HttpRouteManifest("/one", "one"), new HttpRouteManifest("/two/...", "two"), new HttpRouteManifest(null, "two")],
+            manifest.HttpRoutes);
+    }
+
     [Fact]
     public void Load_accepts_the_folder_holding_spin_toml()
     {
