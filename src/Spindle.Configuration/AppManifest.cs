@@ -11,6 +11,9 @@ public sealed class AppManifest
     /// <summary>The file name looked for when a folder is given.</summary>
     public const string FileName = "spin.toml";
 
+    // Ids name log categories and appear in every message about the component; Spin sets no limit, 128 is ample.
+    private const int MaxComponentIdLength = 128;
+
     private AppManifest(string filePath, int version, string name, IReadOnlyList<ComponentManifest> components, IReadOnlyList<HttpRouteManifest> routes)
     {
         FilePath = filePath;
@@ -54,7 +57,7 @@ public sealed class AppManifest
             throw new ConfigurationException(path, null, "manifest not found; pass the app's spin.toml or its folder with -f/--from");
         }
 
-        return FromTable(TomlFile.Read(path, "manifest"), path);
+        return FromTable(TomlFile.Read(path, "manifest", "expected a spin.toml or its folder (-f/--from)"), path);
     }
 
     /// <summary>Parses manifest text as if read from <paramref name="path"/>.</summary>
@@ -122,6 +125,7 @@ public sealed class AppManifest
         foreach (var (id, value) in componentTables)
         {
             var keyPath = $"component.{id}";
+            CheckComponentId(id, path, keyPath, id);
             if (value is not TomlTable table)
             {
                 throw new ConfigurationException(path, keyPath, $"must be a table [component.{id}], not {TomlFile.Describe(value)}");
@@ -196,6 +200,7 @@ public sealed class AppManifest
 
                 // Spin turns v1 ids into kebab-case ids when it reads them.
                 var id = rawId.Replace('_', '-').ToLowerInvariant();
+                CheckComponentId(id, path, $"{keyPath}.id", rawId);
                 var component = ReadComponent(id, table, path, keyPath);
                 components.Add(component);
                 if (TomlFile.OptionalTable(table, "trigger", path, $"{keyPath}.trigger") is { } componentTrigger)
@@ -206,6 +211,51 @@ public sealed class AppManifest
         }
 
         return new AppManifest(path, 1, name, components, routes);
+    }
+
+    /// <summary>
+    /// Spin's component id rule (a kebab-case id): words separated by single <c>-</c>; each word is ASCII letters and
+    /// digits, all lowercase or all uppercase; the first word starts with a letter, later words with a letter or digit.
+    /// </summary>
+    internal static bool IsValidComponentId(string id)
+    {
+        if (id.Length == 0 || id.Length > MaxComponentIdLength)
+        {
+            return false;
+        }
+
+        var words = id.Split('-');
+        for (var i = 0; i < words.Length; i++)
+        {
+            var word = words[i];
+            if (word.Length == 0 || !(char.IsAsciiLetter(word[0]) || (i > 0 && char.IsAsciiDigit(word[0]))))
+            {
+                return false;
+            }
+
+            var upper = char.IsAsciiLetterUpper(word[0]);
+            foreach (var c in word)
+            {
+                if (!char.IsAsciiDigit(c) && !(upper ? char.IsAsciiLetterUpper(c) : char.IsAsciiLetterLower(c)))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static void CheckComponentId(string id, string path, string keyPath, string written)
+    {
+        if (!IsValidComponentId(id))
+        {
+            var shown = written.Length > 80 ? written[..80] + "..." : written;
+            throw new ConfigurationException(
+                path,
+                keyPath,
+                $"component id '{shown}' is not valid; use kebab-case words of ASCII letters and digits (at most {MaxComponentIdLength} characters), starting with a letter, such as \"hello\" or \"user-api\"");
+        }
     }
 
     private static ComponentManifest ReadComponent(string id, TomlTable table, string path, string keyPath)

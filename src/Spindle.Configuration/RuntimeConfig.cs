@@ -52,7 +52,7 @@ public sealed class RuntimeConfig
             throw new ConfigurationException(fullPath, null, "runtime config file not found; check the --runtime-config-file path");
         }
 
-        return FromTable(TomlFile.Read(fullPath, "runtime config"), fullPath);
+        return FromTable(TomlFile.Read(fullPath, "runtime config", "pass a runtime config TOML file with --runtime-config-file"), fullPath);
     }
 
     /// <summary>Parses runtime-config TOML text as if read from <paramref name="path"/>.</summary>
