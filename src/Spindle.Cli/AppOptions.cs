@@ -48,27 +48,46 @@ internal sealed class AppOptions
         command.Options.Add(MaxValueBytes);
     }
 
-    /// <summary>Loads the manifest (if any) and runtime config and opens every store.</summary>
+    /// <summary>Largest <c>--max-key-bytes</c>: keys are names, and a guest's host buffer for one key list is bounded.</summary>
+    public const int MaxKeyBytesLimit = 1024 * 1024;
+
+    /// <summary>Largest <c>--max-value-bytes</c>: every value passes through one host buffer and guest memory.</summary>
+    public const int MaxValueBytesLimit = 128 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads what decides the stores (manifest, runtime config, state folder, limits) without opening or creating
+    /// anything, so a command can check everything before it writes (issue #6: failed starts left files behind).
+    /// </summary>
     /// <exception cref="ConfigurationException">Anything the user must fix.</exception>
     /// <param name="parse">The parsed command line.</param>
     /// <param name="requiredLabel">A label the command needs; checked before any store is opened or created.</param>
-    public LoadedApp Load(ParseResult parse, string? requiredLabel = null)
+    /// <param name="manifestRequired">Whether a <c>spin.toml</c> must be found (<c>spindle up</c>).</param>
+    public AppSetup Resolve(ParseResult parse, string? requiredLabel = null, bool manifestRequired = false)
     {
-        var from = Path.GetFullPath(parse.GetValue(From) ?? ".");
+        var maxKey = InRange(parse.GetValue(MaxKeyBytes), 1, MaxKeyBytesLimit, "--max-key-bytes", "bytes");
+        var maxValue = InRange(parse.GetValue(MaxValueBytes), 1, MaxValueBytesLimit, "--max-value-bytes", "bytes");
+
+        var fromText = parse.GetValue(From) ?? ".";
+        if (fromText.Length == 0 || !CommandLineBytes.IsText(fromText))
+        {
+            throw new ConfigurationException(null, "--from", "must be the path of a spin.toml or of the folder that holds it");
+        }
+
+        var from = Path.GetFullPath(fromText);
         AppManifest? manifest = null;
         string appDirectory;
-        if (File.Exists(from))
-        {
-            manifest = AppManifest.Load(from);
-            appDirectory = manifest.Directory;
-        }
-        else if (Directory.Exists(from))
+        if (Directory.Exists(from))
         {
             appDirectory = from;
-            if (File.Exists(Path.Combine(from, AppManifest.FileName)))
+            if (File.Exists(Path.Combine(from, AppManifest.FileName)) || manifestRequired)
             {
                 manifest = AppManifest.Load(from);
             }
+        }
+        else if (File.Exists(from))
+        {
+            manifest = AppManifest.Load(from);
+            appDirectory = manifest.Directory;
         }
         else
         {
@@ -81,45 +100,51 @@ internal sealed class AppOptions
             runtimeConfigPath = Environment.GetEnvironmentVariable("RUNTIME_CONFIG_FILE");
         }
 
-        var runtimeConfig = string.IsNullOrEmpty(runtimeConfigPath) ? RuntimeConfig.Empty : RuntimeConfig.Load(runtimeConfigPath);
-        if (requiredLabel is not null && requiredLabel != StoreLabel.Default && !runtimeConfig.Stores.Any(s => s.Label == requiredLabel))
+        if (!string.IsNullOrEmpty(runtimeConfigPath) && Directory.Exists(runtimeConfigPath))
         {
-            var defined = string.Join(", ", runtimeConfig.Stores.Select(s => s.Label).Append(StoreLabel.Default).Distinct().Order(StringComparer.Ordinal));
+            throw new ConfigurationException(null, "--runtime-config-file", $"'{Path.GetFullPath(runtimeConfigPath)}' is a folder; pass the runtime config TOML file itself");
+        }
+
+        var runtimeConfig = string.IsNullOrEmpty(runtimeConfigPath) ? RuntimeConfig.Empty : RuntimeConfig.Load(runtimeConfigPath);
+        var labels = runtimeConfig.Stores.Select(s => s.Label).Append(StoreLabel.Default).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (requiredLabel is not null && !labels.Contains(requiredLabel))
+        {
             var fix = runtimeConfig.FilePath is null
                 ? $"define it as [key_value_store.{requiredLabel}] in a runtime config passed with --runtime-config-file"
                 : $"define it as [key_value_store.{requiredLabel}] in {runtimeConfig.FilePath}";
-            throw new ConfigurationException(null, "--store", $"no store is labelled '{requiredLabel}' (defined: {defined}); {fix}");
+            var shown = CommandLineBytes.IsText(requiredLabel) ? requiredLabel : CommandLineBytes.Escape(CommandLineBytes.ToBytes(requiredLabel));
+            throw new ConfigurationException(null, "--store", $"no store is labelled '{shown}' (defined: {string.Join(", ", labels)}); {fix}");
         }
 
-        var maxKey = parse.GetValue(MaxKeyBytes);
-        var maxValue = parse.GetValue(MaxValueBytes);
-        if (maxKey <= 0 || maxValue <= 0)
+        manifest?.CheckStoreLabels(labels, runtimeConfig.FilePath);
+
+        var stateDir = parse.GetValue(StateDir);
+        if (stateDir is { Length: > 0 } && (File.Exists(stateDir) || !CommandLineBytes.IsText(stateDir)))
         {
-            throw new ConfigurationException(null, maxKey <= 0 ? "--max-key-bytes" : "--max-value-bytes", "must be a positive number of bytes");
+            throw new ConfigurationException(null, "--state-dir", $"'{Path.GetFullPath(stateDir)}' is not a folder; pass a folder for sqlite_key_value.db (it is created if missing), or \"\" to keep the default store in memory");
         }
 
+        var setup = new StoreSetup
+        {
+            Providers = [],
+            RuntimeConfig = runtimeConfig,
+            StateDirFlag = stateDir,
+            AppDirectory = appDirectory,
+            Limits = new KeyValueLimits { MaxKeyBytes = maxKey, MaxValueBytes = maxValue },
+        };
+        return new AppSetup(manifest, runtimeConfig, setup, labels);
+    }
+
+    /// <summary>Opens every store of <paramref name="setup"/> (creating the default store's file if needed).</summary>
+    /// <exception cref="ConfigurationException">A store cannot be opened.</exception>
+    public static LoadedApp Open(AppSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
         var provider = new SqliteStoreProvider();
         try
         {
-            var stores = StoreConfiguration.Build(new StoreSetup
-            {
-                Providers = [provider, new InMemoryStoreProvider()],
-                RuntimeConfig = runtimeConfig,
-                StateDirFlag = parse.GetValue(StateDir),
-                AppDirectory = appDirectory,
-                Limits = new KeyValueLimits { MaxKeyBytes = maxKey, MaxValueBytes = maxValue },
-            });
-            try
-            {
-                manifest?.CheckStoreLabels(stores.Registry.Labels, runtimeConfig.FilePath);
-            }
-            catch
-            {
-                stores.Dispose();
-                throw;
-            }
-
-            return new LoadedApp(manifest, runtimeConfig, stores, provider);
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, new InMemoryStoreProvider()] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, provider);
         }
         catch
         {
@@ -127,7 +152,16 @@ internal sealed class AppOptions
             throw;
         }
     }
+
+    /// <summary>Resolves and opens in one step, for commands that check nothing in between.</summary>
+    public LoadedApp Load(ParseResult parse, string? requiredLabel = null) => Open(Resolve(parse, requiredLabel));
+
+    internal static int InRange(int value, int min, int max, string flag, string unit) =>
+        value >= min && value <= max ? value : throw new ConfigurationException(null, flag, $"must be between {min} and {max} {unit}, not {value}");
 }
+
+/// <summary>An application's manifest and runtime config, checked, with nothing opened yet.</summary>
+internal sealed record AppSetup(AppManifest? Manifest, RuntimeConfig RuntimeConfig, StoreSetup Stores, IReadOnlyList<string> Labels);
 
 /// <summary>An application's manifest and open stores; disposing closes them.</summary>
 internal sealed class LoadedApp(AppManifest? manifest, RuntimeConfig runtimeConfig, ConfiguredStores stores, IDisposable providers) : IDisposable

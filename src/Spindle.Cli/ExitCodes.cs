@@ -14,4 +14,10 @@ internal static class ExitCodes
 
     /// <summary>The store failed or refused the operation (backend down, size limit).</summary>
     public const int StoreError = 3;
+
+    /// <summary>A bug in Spindle: an exception nothing anticipated (EX_SOFTWARE). The message asks for a report.</summary>
+    public const int InternalError = 70;
+
+    /// <summary>Interrupted (Ctrl-C) before the command finished.</summary>
+    public const int Interrupted = 130;
 }

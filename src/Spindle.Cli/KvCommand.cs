@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Spindle.Configuration;
 using Spindle.Core;
 
@@ -44,21 +46,26 @@ internal sealed class KvCommand
     {
         var key = KeyArgument();
         var command = new Command("get", "Write the value of KEY to stdout, byte for byte; exit 1 if it does not exist") { key };
-        command.SetAction(parse => Run(parse, store =>
+        command.SetAction(parse =>
         {
-            var name = parse.GetValue(key)!;
-            var value = store.Get(name);
-            if (value is null)
-            {
-                _console.Error.WriteLine($"spindle: key '{name}' not found in store '{store.Label}'");
-                return ExitCodes.NotFound;
-            }
-
-            _console.Output.Write(value);
-            _console.Output.Flush();
-            return ExitCodes.Success;
-        }));
+            var name = Key(parse, key);
+            return Run(parse, (store, _) => Print(store, name));
+        });
         return command;
+    }
+
+    private int Print(IKeyValueStore store, string name)
+    {
+        var value = store.Get(name);
+        if (value is null)
+        {
+            _console.Error.WriteLine($"spindle: key '{name}' not found in store '{store.Label}'");
+            return ExitCodes.NotFound;
+        }
+
+        _console.Output.Write(value);
+        _console.Output.Flush();
+        return ExitCodes.Success;
     }
 
     private Command Set()
@@ -66,7 +73,7 @@ internal sealed class KvCommand
         var key = KeyArgument();
         var value = new Argument<string?>("VALUE")
         {
-            Description = "The value, as UTF-8 text (or use --file)",
+            Description = "The value: the argument's bytes, as the shell passed them (or use --file)",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var file = new Option<string?>("--file")
@@ -74,18 +81,31 @@ internal sealed class KvCommand
             Description = "Read the value's bytes from this file; '-' reads standard input",
         };
         var command = new Command("set", "Set KEY to VALUE, or to the bytes of --file") { key, value, file };
-        command.SetAction(parse => Run(parse, store =>
+        command.SetAction(parse =>
         {
             var text = parse.GetValue(value);
             var path = parse.GetValue(file);
-            if ((text is null) == (path is null))
+            if (text is not null && path is not null)
             {
-                throw new ConfigurationException(null, "set", "give the value either as VALUE or with --file PATH (or --file - for standard input), not both");
+                throw new ConfigurationException(null, "set", "give the value either as VALUE or with --file, not both");
             }
 
-            store.Set(parse.GetValue(key)!, text is not null ? Utf8.GetBytes(text) : ReadValue(path!));
-            return ExitCodes.Success;
-        }));
+            if (text is null && path is null)
+            {
+                throw new ConfigurationException(null, "set", "VALUE is missing; give it after KEY, or use --file PATH (--file - reads standard input)");
+            }
+
+            var name = Key(parse, key);
+            return Run(
+                parse,
+                (store, limits) =>
+                {
+                    // The argument's own bytes: invalid UTF-8 is kept byte for byte (issue #6), not rewritten to U+FFFD.
+                    store.Set(name, text is not null ? CommandLineBytes.ToBytes(text) : ReadValue(path!, limits.MaxValueBytes));
+                    return ExitCodes.Success;
+                },
+                writes: true);
+        });
         return command;
     }
 
@@ -93,11 +113,18 @@ internal sealed class KvCommand
     {
         var key = KeyArgument();
         var command = new Command("delete", "Delete KEY (succeeds if it does not exist)") { key };
-        command.SetAction(parse => Run(parse, store =>
+        command.SetAction(parse =>
         {
-            store.Delete(parse.GetValue(key)!);
-            return ExitCodes.Success;
-        }));
+            var name = Key(parse, key);
+            return Run(
+                parse,
+                (store, _) =>
+                {
+                    store.Delete(name);
+                    return ExitCodes.Success;
+                },
+                writes: true);
+        });
         return command;
     }
 
@@ -105,59 +132,145 @@ internal sealed class KvCommand
     {
         var key = KeyArgument();
         var command = new Command("exists", "Print true or false; exit 1 when false") { key };
-        command.SetAction(parse => Run(parse, store =>
+        command.SetAction(parse =>
         {
-            var exists = store.Exists(parse.GetValue(key)!);
-            WriteLine(exists ? "true" : "false");
-            return exists ? ExitCodes.Success : ExitCodes.NotFound;
-        }));
+            var name = Key(parse, key);
+            return Run(parse, (store, _) =>
+            {
+                var exists = store.Exists(name);
+                WriteLine(exists ? "true" : "false");
+                return exists ? ExitCodes.Success : ExitCodes.NotFound;
+            });
+        });
         return command;
     }
 
     private Command Keys()
     {
         var prefix = new Option<string?>("--prefix") { Description = "Only keys starting with this text" };
-        var command = new Command("keys", "Print every key, one per line, in UTF-8 byte order") { prefix };
-        command.SetAction(parse => Run(parse, store =>
+        var nul = new Option<bool>("--null", "-0") { Description = "End each key with a NUL byte instead of a newline (for xargs -0)" };
+        var json = new Option<bool>("--json") { Description = "Print each key as a JSON string, one per line" };
+        var command = new Command("keys", "Print every key, one per line, in UTF-8 byte order") { prefix, nul, json };
+        command.SetAction(parse =>
         {
-            string? cursor = null;
-            do
+            var prefixText = parse.GetValue(prefix);
+            if (prefixText is not null && !CommandLineBytes.IsText(prefixText))
             {
-                var page = store.ListKeys(parse.GetValue(prefix), cursor);
-                foreach (var key in page.Keys)
-                {
-                    WriteLine(key);
-                }
-
-                cursor = page.Cursor;
+                throw new ConfigurationException(null, "--prefix", "is not valid UTF-8; keys are UTF-8 text, so no key starts with it");
             }
-            while (cursor is not null);
-            return ExitCodes.Success;
-        }));
+
+            var format = (parse.GetValue(nul), parse.GetValue(json)) switch
+            {
+                (true, true) => throw new ConfigurationException(null, "--null", "choose --null or --json, not both"),
+                (true, false) => KeyFormat.Null,
+                (false, true) => KeyFormat.Json,
+                _ => KeyFormat.Lines,
+            };
+
+            return Run(parse, (store, _) => PrintKeys(store, prefixText, format));
+        });
         return command;
+    }
+
+    private int PrintKeys(IKeyValueStore store, string? prefixText, KeyFormat format)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = store.ListKeys(prefixText, cursor);
+            foreach (var key in page.Keys)
+            {
+                WriteKey(key, format);
+            }
+
+            cursor = page.Cursor;
+        }
+        while (cursor is not null);
+        return ExitCodes.Success;
+    }
+
+    // Issue #6: output must stay unambiguous. A key holding the separator cannot be printed in that format, so the
+    // command stops there and names the format that can print it.
+    private void WriteKey(string key, KeyFormat format)
+    {
+        switch (format)
+        {
+            case KeyFormat.Json:
+                WriteLine(JsonSerializer.Serialize(key, KeyJson.Default.String));
+                break;
+            case KeyFormat.Null when key.Contains('\0', StringComparison.Ordinal):
+                throw new ConfigurationException(null, "--null", $"a key contains a NUL byte ({JsonSerializer.Serialize(key, KeyJson.Default.String)}), so NUL cannot separate keys; use --json");
+            case KeyFormat.Null:
+                _console.Output.Write(Utf8.GetBytes(key + "\0"));
+                _console.Output.Flush();
+                break;
+            case KeyFormat.Lines when key.AsSpan().IndexOfAny('\n', '\r') >= 0:
+                throw new ConfigurationException(null, "keys", $"a key contains a line break ({JsonSerializer.Serialize(key, KeyJson.Default.String)}), so keys cannot be printed one per line; use --null or --json");
+            default:
+                WriteLine(key);
+                break;
+        }
+    }
+
+    // Keys arrive surrogate-escaped when the shell passed bytes that are not UTF-8 (CommandLineBytes): refuse them
+    // instead of storing a look-alike key.
+    private static string Key(ParseResult parse, Argument<string> argument)
+    {
+        var key = parse.GetValue(argument)!;
+        return CommandLineBytes.IsText(key)
+            ? key
+            : throw new ConfigurationException(null, "KEY", "is not valid UTF-8; keys are UTF-8 text, so pass the key in UTF-8 (values may be any bytes)");
     }
 
     private static Argument<string> KeyArgument() => new("KEY") { Description = "The key (UTF-8 text)" };
 
-    private int Run(ParseResult parse, Func<IKeyValueStore, int> action)
+    private enum KeyFormat
+    {
+        Lines,
+        Null,
+        Json,
+    }
+
+    private int Run(ParseResult parse, Func<IKeyValueStore, KeyValueLimits, int> action, bool writes = false)
     {
         var label = parse.GetValue(_store)!;
         using var app = _app.Load(parse, requiredLabel: label);
-        return action(app.Stores.Registry.Open(label));
-    }
-
-    private byte[] ReadValue(string path)
-    {
-        if (path == "-")
+        var location = app.Stores.Location(label);
+        if (writes && location.IsTemporary)
         {
-            using var buffer = new MemoryStream();
-            _console.Input.CopyTo(buffer);
-            return buffer.ToArray();
+            // Issue #6: the write would succeed and vanish when this process exits.
+            throw new ConfigurationException(
+                null,
+                "--store",
+                $"store '{label}' is {location.Description} here, so a write would be lost when this command exits; give it a file (--state-dir DIR for the default store, or a path in the runtime config)");
         }
 
+        return action(app.Stores.Registry.Open(label), app.Stores.Registry.Limits);
+    }
+
+    // Reads at most one byte past the value limit, so the store's own limit check refuses it with its message and
+    // /dev/zero or an endless pipe cannot exhaust memory.
+    private byte[] ReadValue(string path, int maxValueBytes)
+    {
         try
         {
-            return File.ReadAllBytes(path);
+            using var stream = path == "-" ? null : new FileStream(path, FileMode.Open, FileAccess.Read);
+            var source = stream ?? _console.Input;
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            var limit = (long)maxValueBytes + 1;
+            while (buffer.Length < limit)
+            {
+                var read = source.Read(chunk, 0, (int)Math.Min(chunk.Length, limit - buffer.Length));
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -171,3 +284,7 @@ internal sealed class KvCommand
         _console.Output.Flush();
     }
 }
+
+/// <summary>Source-generated JSON for key output (no reflection).</summary>
+[JsonSerializable(typeof(string))]
+internal sealed partial class KeyJson : JsonSerializerContext;

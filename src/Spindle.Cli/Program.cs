@@ -1,3 +1,3 @@
 using Spindle.Cli;
 
-return await SpindleCli.RunAsync(args, CliConsole.System()).ConfigureAwait(false);
+return await SpindleCli.RunAsync(CommandLineBytes.Recover(args), CliConsole.System()).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text;
 using Spindle.Configuration;
 using Spindle.Core;
@@ -20,7 +21,7 @@ internal static class SpindleCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await console.Error.WriteLineAsync($"spindle: {parse.Errors[0].Message} (see 'spindle --help')").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"spindle: {UsageMessage(parse)}").ConfigureAwait(false);
             return ExitCodes.UsageError;
         }
 
@@ -45,6 +46,42 @@ internal static class SpindleCli
             await console.Error.WriteLineAsync($"spindle: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.StoreError;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception ex)
+        {
+            // Nothing anticipated this: say so on one line, then give the details a bug report needs.
+            await console.Error.WriteLineAsync($"spindle: internal error (a bug in Spindle; please report it with the details below): {ex.GetType().Name}: {Collapse(ex.Message)}").ConfigureAwait(false);
+            await console.Error.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+            return ExitCodes.InternalError;
+        }
+    }
+
+    // System.CommandLine reports "Required command was not provided" first even when the real problem is a misspelt
+    // command; name what was typed and what exists instead.
+    private static string UsageMessage(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as CommandResult)
+        {
+            names.Insert(0, result.Command is RootCommand ? "spindle" : result.Command.Name);
+        }
+
+        var path = string.Join(' ', names);
+        var subcommands = command.Subcommands.Select(c => c.Name).ToList();
+        if (subcommands.Count > 0 && parse.CommandResult.Children.All(c => c is not CommandResult))
+        {
+            var choices = string.Join(", ", subcommands);
+            var unmatched = parse.UnmatchedTokens.Count > 0 ? parse.UnmatchedTokens[0] : null;
+            return unmatched is not null && !unmatched.StartsWith('-')
+                ? $"unknown command '{unmatched}' for '{path}'; use one of: {choices} (see '{path} --help')"
+                : $"'{path}' needs a command: {choices} (see '{path} --help')";
+        }
+
+        return $"{parse.Errors[0].Message} (see '{path} --help')";
     }
 
     // The whole cause chain on one line, skipping inner messages the outer one already contains.

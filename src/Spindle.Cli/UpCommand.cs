@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Spindle.Configuration;
+using Spindle.Core;
 using Spindle.Host;
 using Spindle.Trigger.Http;
 using Wasmtime;
@@ -12,6 +13,13 @@ namespace Spindle.Cli;
 /// <summary><c>spindle up</c>: serve a Spin application's HTTP routes, as <c>spin up</c> does.</summary>
 internal sealed class UpCommand(CliConsole console)
 {
+    // Bounds of the flags, so an absurd value is a one-line error instead of an overflow (issue #6).
+    private const double MaxRequestTimeoutSeconds = 24 * 60 * 60;
+    private const long WasmPageBytes = 64 * 1024;
+    private const long MaxMemoryBytesLimit = 4L * 1024 * 1024 * 1024;
+    private const int MaxOpenStoresLimit = 1024 * 1024;
+    private const long MaxSourceBytes = 512L * 1024 * 1024;
+
     private readonly AppOptions _app = new();
 
     private readonly Option<string> _listen = new("--listen")
@@ -66,27 +74,22 @@ internal sealed class UpCommand(CliConsole console)
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
+        // Everything is checked, compiled and bound before any store is opened or written (issue #6): a failed start
+        // leaves no database file and no seeded key behind.
         var listen = ParseListen(parse.GetValue(_listen)!);
         var hostOptions = new HostOptions
         {
-            MaxConcurrentInstances = parse.GetValue(_maxInstances) is > 0 and <= HostOptions.MaxInstancesLimit
-                ? parse.GetValue(_maxInstances)
-                : throw new ConfigurationException(null, "--max-instances", $"must be between 1 and {HostOptions.MaxInstancesLimit}"),
-            RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(_timeout) > 0 ? parse.GetValue(_timeout) : throw new ConfigurationException(null, "--request-timeout", "must be a positive number of seconds")),
-            MaxMemoryBytes = parse.GetValue(_maxMemory) > 0 ? parse.GetValue(_maxMemory) : throw new ConfigurationException(null, "--max-memory-bytes", "must be a positive number of bytes"),
-            StoreHandleCapacity = Positive(parse.GetValue(_maxStores), "--max-open-stores"),
+            MaxConcurrentInstances = AppOptions.InRange(parse.GetValue(_maxInstances), 1, HostOptions.MaxInstancesLimit, "--max-instances", "instances"),
+            RequestTimeout = Seconds(parse.GetValue(_timeout), "--request-timeout"),
+            MaxMemoryBytes = MemoryBytes(parse.GetValue(_maxMemory)),
+            StoreHandleCapacity = AppOptions.InRange(parse.GetValue(_maxStores), 1, MaxOpenStoresLimit, "--max-open-stores", "stores"),
             CompilationCacheDirectory = CompilationCacheDirectory(),
         };
         var seeds = (parse.GetValue(_keyValues) ?? []).Select(ParseSeed).ToList();
 
-        using var app = _app.Load(parse);
-        var manifest = app.Manifest ?? throw new ConfigurationException(null, "--from", $"no {AppManifest.FileName} in '{Path.GetFullPath(parse.GetValue(_app.From) ?? ".")}'; pass the app's manifest or folder with -f");
-
-        var defaultStore = app.Stores.Registry.Open(StoreLabel.Default);
-        foreach (var (key, value) in seeds)
-        {
-            defaultStore.Set(key, Encoding.UTF8.GetBytes(value));
-        }
+        var setup = _app.Resolve(parse, manifestRequired: true);
+        var manifest = setup.Manifest!;
+        CheckSeeds(seeds, setup.Stores.Limits);
 
         using var loggerFactory = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(o =>
@@ -95,9 +98,11 @@ internal sealed class UpCommand(CliConsole console)
                 o.TimestampFormat = "HH:mm:ss ";
             })
             .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning));
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)); // a failed bind is reported once, below
         using var engine = new WasmEngine(hostOptions, loggerFactory);
-        var routes = LoadRoutes(manifest, engine, app);
+        using var deferred = new DeferredStores(hostOptions.RequestTimeout);
+        var routes = LoadRoutes(manifest, engine, deferred);
 
         var trigger = new HttpTrigger(new HttpTriggerOptions { Listen = listen }, routes, loggerFactory, hostOptions.MaxConcurrentInstances);
         await using var triggerScope = trigger.ConfigureAwait(false);
@@ -105,10 +110,30 @@ internal sealed class UpCommand(CliConsole console)
         {
             await trigger.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {
-            throw new ConfigurationException(null, "--listen", $"cannot listen on {listen}: {ex.Message}; choose another address or stop what uses it", ex);
+            deferred.Fail("the server did not start");
+            throw new ConfigurationException(null, "--listen", $"cannot listen on {listen}: {FirstLine(ex.Message)}; choose another address or port, or stop what uses it", ex);
         }
+
+        LoadedApp app;
+        try
+        {
+            app = AppOptions.Open(setup);
+            if (seeds.Count > 0)
+            {
+                app.Stores.Registry.Open(StoreLabel.Default).SetMany(seeds);
+            }
+        }
+        catch (Exception ex) when (ex is ConfigurationException or KeyValueException)
+        {
+            deferred.Fail(ex.Message);
+            await trigger.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        using var appScope = app;
+        deferred.Open(app.Stores.Registry);
 
         var stdout = new StreamWriter(console.Output, new UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
         await using (stdout.ConfigureAwait(false))
@@ -142,7 +167,7 @@ internal sealed class UpCommand(CliConsole console)
         return ExitCodes.Success;
     }
 
-    private static List<HttpRoute> LoadRoutes(AppManifest manifest, WasmEngine engine, LoadedApp app)
+    private static List<HttpRoute> LoadRoutes(AppManifest manifest, WasmEngine engine, DeferredStores stores)
     {
         var routes = new List<HttpRoute>();
         var components = new Dictionary<string, GuestComponent>(StringComparer.Ordinal);
@@ -155,7 +180,7 @@ internal sealed class UpCommand(CliConsole console)
 
             if (!components.TryGetValue(trigger.ComponentId, out var component))
             {
-                component = LoadComponent(manifest, manifest.Components.First(c => c.Id == trigger.ComponentId), engine, app);
+                component = LoadComponent(manifest, manifest.Components.First(c => c.Id == trigger.ComponentId), engine, stores);
                 components.Add(trigger.ComponentId, component);
             }
 
@@ -176,7 +201,7 @@ internal sealed class UpCommand(CliConsole console)
         return routes;
     }
 
-    private static GuestComponent LoadComponent(AppManifest manifest, ComponentManifest component, WasmEngine engine, LoadedApp app)
+    private static GuestComponent LoadComponent(AppManifest manifest, ComponentManifest component, WasmEngine engine, DeferredStores stores)
     {
         var key = $"component.{component.Id}.source";
         if (component.SourcePath is null)
@@ -184,19 +209,19 @@ internal sealed class UpCommand(CliConsole console)
             throw new ConfigurationException(manifest.FilePath, key, $"{component.SourceDescription} is a remote source, which Spindle cannot fetch; download the .wasm and set source to its path");
         }
 
-        if (!File.Exists(component.SourcePath))
-        {
-            throw new ConfigurationException(manifest.FilePath, key, $"file '{component.SourcePath}' does not exist; build the component first or fix the path");
-        }
-
+        CheckSource(manifest, key, component.SourcePath);
         GuestComponent loaded;
         try
         {
-            loaded = engine.LoadComponent(component.Id, component.SourcePath, app.Stores.Registry.ForComponent(component.KeyValueStores));
+            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores));
         }
         catch (WasmtimeException ex)
         {
             throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' is not a WebAssembly module Spindle can run: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"cannot read '{component.SourcePath}': {ex.Message}", ex);
         }
 
         if (!loaded.ExportsHttpHandler)
@@ -207,9 +232,63 @@ internal sealed class UpCommand(CliConsole console)
         return loaded;
     }
 
+    // A source must be a regular file of bounded size. Devices and FIFOs report length 0 (and /dev/zero never ends),
+    // so an empty length is refused without opening the file (issue #6).
+    private static void CheckSource(AppManifest manifest, string key, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"'{path}' is a folder; set source to the component's .wasm file");
+        }
+
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"file '{path}' does not exist; build the component first or fix the path");
+        }
+
+        if (info.Length == 0)
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"'{path}' is empty or not a regular file; set source to the component's .wasm file");
+        }
+
+        if (info.Length > MaxSourceBytes)
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"'{path}' is {info.Length} bytes, more than the {MaxSourceBytes} bytes a component may be");
+        }
+    }
+
+    private static void CheckSeeds(List<KeyValuePair<string, byte[]>> seeds, KeyValueLimits limits)
+    {
+        foreach (var (key, value) in seeds)
+        {
+            var keyBytes = System.Text.Encoding.UTF8.GetByteCount(key);
+            if (keyBytes > limits.MaxKeyBytes || value.Length > limits.MaxValueBytes)
+            {
+                throw new ConfigurationException(null, "--key-value", $"'{key}' is over the size limits ({limits.MaxKeyBytes}-byte keys, {limits.MaxValueBytes}-byte values; see --max-key-bytes and --max-value-bytes)");
+            }
+        }
+    }
+
+    private static TimeSpan Seconds(double value, string flag) =>
+        double.IsFinite(value) && value > 0 && value <= MaxRequestTimeoutSeconds
+            ? TimeSpan.FromSeconds(value)
+            : throw new ConfigurationException(null, flag, $"must be a number of seconds above 0 and at most {MaxRequestTimeoutSeconds}, not {value}");
+
+    private static long MemoryBytes(long value) =>
+        value is >= WasmPageBytes and <= MaxMemoryBytesLimit
+            ? value
+            : throw new ConfigurationException(null, "--max-memory-bytes", $"must be between {WasmPageBytes} (one WebAssembly page) and {MaxMemoryBytesLimit} (4 GiB, the most a 32-bit memory can address), not {value}");
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? text : text[..end];
+    }
+
     private static IPEndPoint ParseListen(string text)
     {
-        if (IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0 | text.EndsWith(":0", StringComparison.Ordinal))
+        if (IPEndPoint.TryParse(text, out var endpoint) && (endpoint.Port != 0 || text.EndsWith(":0", StringComparison.Ordinal)) && text.Contains(':', StringComparison.Ordinal))
         {
             return endpoint;
         }
@@ -219,19 +298,25 @@ internal sealed class UpCommand(CliConsole console)
             return new IPEndPoint(IPAddress.Loopback, port);
         }
 
-        throw new ConfigurationException(null, "--listen", $"'{text}' is not an address; use IP:PORT such as 127.0.0.1:3000");
+        throw new ConfigurationException(null, "--listen", $"'{text}' is not an address and port; use IP:PORT such as 127.0.0.1:3000, [::1]:3000 or localhost:3000 (port 0 to 65535)");
     }
 
-    private static (string Key, string Value) ParseSeed(string text)
+    private static KeyValuePair<string, byte[]> ParseSeed(string text)
     {
         var at = text.IndexOf('=', StringComparison.Ordinal);
-        return at > 0
-            ? (text[..at], text[(at + 1)..])
-            : throw new ConfigurationException(null, "--key-value", $"'{text}' is not KEY=VALUE");
-    }
+        if (at <= 0)
+        {
+            throw new ConfigurationException(null, "--key-value", $"'{text}' is not KEY=VALUE");
+        }
 
-    private static int Positive(int value, string flag) =>
-        value > 0 ? value : throw new ConfigurationException(null, flag, "must be a positive number");
+        var key = text[..at];
+        if (!CommandLineBytes.IsText(key))
+        {
+            throw new ConfigurationException(null, "--key-value", "a key is not valid UTF-8; keys are UTF-8 text (values may be any bytes)");
+        }
+
+        return new(key, CommandLineBytes.ToBytes(text[(at + 1)..]));
+    }
 
     private static string CompilationCacheDirectory()
     {

@@ -60,7 +60,7 @@ public static class StoreConfiguration
         try
         {
             var config = setup.RuntimeConfig;
-            string? defaultDescription = null;
+            var locations = new Dictionary<string, StoreLocation>(StringComparer.Ordinal);
             foreach (var store in config.Stores)
             {
                 if (!providers.TryGetValue(store.Type, out var provider))
@@ -72,14 +72,12 @@ public static class StoreConfiguration
                 }
 
                 var options = OptionsBinder.Bind(provider.OptionsType, store);
-                registry.Add(store.Label, Create(provider, options, store.Label, config.BaseDirectory, store.FilePath));
-                if (store.Label == StoreLabel.Default)
-                {
-                    defaultDescription = $"[key_value_store.default] (type \"{store.Type}\") in \"{store.FilePath}\"";
-                }
+                var context = new StoreProviderContext(store.Label, config.BaseDirectory);
+                registry.Add(store.Label, Create(provider, options, context, store.FilePath));
+                locations[store.Label] = provider.Describe(options, context);
             }
 
-            if (defaultDescription is null)
+            if (!locations.ContainsKey(StoreLabel.Default))
             {
                 var path = stateDirectory is null ? null : Path.Combine(stateDirectory, DefaultStoreFileName);
                 var defaultStore = new StoreDefinition(
@@ -89,11 +87,12 @@ public static class StoreConfiguration
                     null);
                 var provider = providers["spin"];
                 var options = OptionsBinder.Bind(provider.OptionsType, defaultStore);
-                registry.Add(StoreLabel.Default, Create(provider, options, StoreLabel.Default, Directory.GetCurrentDirectory(), null));
-                defaultDescription = path is null ? "a temporary in-memory store" : $"\"{path}\"";
+                var context = new StoreProviderContext(StoreLabel.Default, Directory.GetCurrentDirectory());
+                registry.Add(StoreLabel.Default, Create(provider, options, context, null));
+                locations[StoreLabel.Default] = provider.Describe(options, context);
             }
 
-            return new ConfiguredStores(registry, stateDirectory, defaultDescription);
+            return new ConfiguredStores(registry, stateDirectory, locations);
         }
         catch
         {
@@ -102,16 +101,16 @@ public static class StoreConfiguration
         }
     }
 
-    private static IKeyValueStoreManager Create(IKeyValueStoreProvider provider, object options, string label, string baseDirectory, string? filePath)
+    private static IKeyValueStoreManager Create(IKeyValueStoreProvider provider, object options, StoreProviderContext context, string? filePath)
     {
         try
         {
-            return provider.Create(options, new StoreProviderContext(label, baseDirectory));
+            return provider.Create(options, context);
         }
         catch (KeyValueException ex)
         {
-            var key = filePath is null ? null : $"key_value_store.{label}";
-            throw new ConfigurationException(filePath, key, $"could not open key-value store '{label}': {ex.Message}", ex);
+            var key = filePath is null ? null : $"key_value_store.{context.Label}";
+            throw new ConfigurationException(filePath, key, $"could not open key-value store '{context.Label}': {ex.Message}", ex);
         }
     }
 }

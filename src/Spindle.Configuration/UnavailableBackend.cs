@@ -11,6 +11,8 @@ internal sealed class UnavailableBackend(string type, Type optionsType) : IKeyVa
 
     public IKeyValueStoreManager Create(object options, StoreProviderContext context) => new Manager(type);
 
+    public StoreLocation Describe(object options, StoreProviderContext context) => new($"a \"{type}\" store (not served by this build)", IsTemporary: false);
+
     private sealed class Manager(string type) : IKeyValueStoreManager
     {
         public IKeyValueStore Open(string label) =>

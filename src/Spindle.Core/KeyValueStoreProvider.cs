@@ -18,6 +18,9 @@ public interface IKeyValueStoreProvider
 
     /// <summary>Creates a manager from options of type <see cref="OptionsType"/>.</summary>
     IKeyValueStoreManager Create(object options, StoreProviderContext context);
+
+    /// <summary>Where a store with these options keeps its data, for start-up messages; opens nothing.</summary>
+    StoreLocation Describe(object options, StoreProviderContext context);
 }
 
 /// <summary>Base class of every backend's provider.</summary>
@@ -35,8 +38,29 @@ public abstract class KeyValueStoreProvider<TOptions> : IKeyValueStoreProvider
     /// <exception cref="KeyValueException">The options are unusable (for example a path that cannot be created).</exception>
     public abstract IKeyValueStoreManager Create(TOptions options, StoreProviderContext context);
 
+    /// <summary>
+    /// Where a store with <paramref name="options"/> keeps its data. The default names the type only; backends
+    /// override it to name the file or server, and to say when the data is lost at exit.
+    /// </summary>
+    public virtual StoreLocation Describe(TOptions options, StoreProviderContext context) =>
+        new($"a \"{Type}\" store", IsTemporary: false);
+
     IKeyValueStoreManager IKeyValueStoreProvider.Create(object options, StoreProviderContext context) =>
         Create((TOptions)options, context);
+
+    StoreLocation IKeyValueStoreProvider.Describe(object options, StoreProviderContext context) =>
+        Describe((TOptions)options, context);
+}
+
+/// <summary>Where a store keeps its data.</summary>
+/// <param name="Description">
+/// Worded to follow "Storing default key-value data to ": a quoted file path, <c>a temporary in-memory store</c>, ...
+/// </param>
+/// <param name="IsTemporary">Whether the data is lost when the process exits.</param>
+public sealed record StoreLocation(string Description, bool IsTemporary)
+{
+    /// <summary>A store held in process memory only.</summary>
+    public static StoreLocation InMemory { get; } = new("a temporary in-memory store", IsTemporary: true);
 }
 
 /// <summary>What a provider may need besides its options.</summary>
@@ -58,4 +82,7 @@ public sealed class InMemoryStoreProvider : KeyValueStoreProvider<InMemoryStoreO
     /// <inheritdoc/>
     public override IKeyValueStoreManager Create(InMemoryStoreOptions options, StoreProviderContext context) =>
         new InMemoryStoreManager();
+
+    /// <inheritdoc/>
+    public override StoreLocation Describe(InMemoryStoreOptions options, StoreProviderContext context) => StoreLocation.InMemory;
 }

@@ -37,6 +37,16 @@ public sealed class SqliteStoreProvider : KeyValueStoreProvider<SqliteStoreOptio
         }
     }
 
+    /// <inheritdoc/>
+    public override StoreLocation Describe(SqliteStoreOptions options, StoreProviderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        return string.IsNullOrEmpty(options.Path)
+            ? StoreLocation.InMemory
+            : new StoreLocation($"\"{System.IO.Path.GetFullPath(options.Path, context.BaseDirectory)}\"", IsTemporary: false);
+    }
+
     /// <summary>Closes every database file this provider opened.</summary>
     public void Dispose()
     {

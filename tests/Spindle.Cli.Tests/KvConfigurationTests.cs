@@ -186,11 +186,13 @@ public sealed class KvConfigurationTests : IDisposable
     }
 
     [Fact]
-    public async Task Empty_state_dir_keeps_the_default_store_in_memory()
+    public async Task Empty_state_dir_keeps_the_default_store_in_memory_and_refuses_writes_that_would_vanish()
     {
-        (await KvAsync("set", "k", "v", "--state-dir", "")).AssertSuccess();
+        // Issue #6: the write used to succeed and vanish at exit.
+        (await KvAsync("set", "k", "v", "--state-dir", "")).AssertError(2, "'default'", "temporary in-memory store", "lost when this command exits", "--state-dir DIR");
+        (await KvAsync("delete", "k", "--state-dir", "")).AssertError(2, "temporary in-memory store");
 
-        // A new run gets a new, empty in-memory store, and nothing was written to the app folder.
+        // Reads work on the (empty) in-memory store, and nothing was written to the app folder.
         Assert.Equal(1, (await KvAsync("exists", "k", "--state-dir", "")).ExitCode);
         Assert.False(Directory.Exists(_temp.Combine(".spin")));
     }
@@ -202,7 +204,7 @@ public sealed class KvConfigurationTests : IDisposable
 
         var result = await KvAsync("get", "k", "--state-dir", file);
 
-        result.AssertError(2, "'default'", file);
+        result.AssertError(2, "--state-dir", file, "is not a folder");
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class RuntimeConfigEnvironmentTests : IDisposable
         var config = _temp.WriteFile("runtime-config.toml", "[key_value_store.cache]\ntype = \"memory\"\n");
         Environment.SetEnvironmentVariable(Variable, broken);
 
-        var result = await CliResult.RunAsync([], "kv", "set", "k", "v", "-s", "cache", "-f", _temp.Path, "--runtime-config-file", config);
+        var result = await CliResult.RunAsync([], "kv", "keys", "-s", "cache", "-f", _temp.Path, "--runtime-config-file", config);
 
         result.AssertSuccess();
     }

@@ -125,6 +125,137 @@ public sealed class UpCommandTests : IDisposable
         result.AssertError(2, "spin.toml");
     }
 
+    // Issue #6: a manifest laid out as `spin add` writes it (triggers interleaved with component tables) served
+    // only its last trigger; every route must answer.
+    [Fact]
+    public async Task Every_trigger_of_a_manifest_laid_out_by_spin_add_is_served()
+    {
+        var probe = Path.Combine(RepoRoot, "tests", "wasm", "kv-probe", "probe.wasm").Replace("\\", "/", StringComparison.Ordinal);
+        var manifest = _temp.WriteFile("app/spin.toml", $$"""
+            spin_manifest_version = 2
+
+            [application]
+            name = "added"
+            version = "0.1.0"
+
+            [variables]
+            greeting = { default = "hello" }
+
+            [[trigger.http]]
+            route = "/first/..."
+            component = "first"
+
+            [component.first]
+            source = "{{probe}}"
+            key_value_stores = ["default"]
+            [component.first.build]
+            command = "make"
+
+            [[trigger.http]]
+            route = "/second/..."
+            component = "second"
+
+            [component.second]
+            source = "{{probe}}"
+            key_value_stores = ["default"]
+            [component.second.variables]
+            message = "hi"
+
+            [[trigger.http]]
+            route = "/third/..."
+            component = "first"
+            """);
+        await using var up = await RunningApp.StartAsync(_client, "-f", manifest, "--state-dir", _temp.Combine("state"));
+
+        using var set = await _client.PostAsync(up.Url("/first/set?key=shared"), new StringContent("v"), TestContext.Current.CancellationToken);
+        Assert.Equal("ok", await set.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("ok:v", await up.GetStringAsync("/second/get?key=shared"));
+        Assert.Equal("ok:v", await up.GetStringAsync("/third/get?key=shared"));
+        var output = await up.StopAsync();
+        Assert.Contains("  first: http://127.0.0.1:", output, StringComparison.Ordinal);
+        Assert.Contains("  second: http://127.0.0.1:", output, StringComparison.Ordinal);
+        Assert.Contains("/third (wildcard)", output, StringComparison.Ordinal);
+    }
+
+    // Issue #6: a replaced default store printed the runtime config's path instead of the database file.
+    [Fact]
+    public async Task A_default_store_replaced_in_the_runtime_config_prints_its_database_file()
+    {
+        var config = _temp.WriteFile("config/runtime-config.toml", "[key_value_store.default]\ntype = \"spin\"\npath = \"data/kv.db\"\n");
+        await using var up = await RunningApp.StartAsync(_client, "-f", Path.Combine(RepoRoot, "examples", "kv-counter"), "--runtime-config-file", config);
+
+        var output = await up.StopAsync();
+
+        Assert.Contains($"Storing default key-value data to \"{_temp.Combine("config", "data", "kv.db")}\".", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(_temp.Combine("config", "data", "kv.db")));
+    }
+
+    // Issue #6: a failed start writes nothing: no state folder, no database file, no seeded key.
+    [Fact]
+    public async Task A_start_that_fails_to_bind_writes_no_database_and_no_seed()
+    {
+        using var blocker = new TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        var port = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        var state = _temp.Combine("state");
+
+        var result = await CliResult.RunAsync([], "up", "-f", Path.Combine(RepoRoot, "examples", "kv-counter"), "--state-dir", state, "--key-value", "count=41", "--listen", $"127.0.0.1:{port}");
+
+        result.AssertError(2, "--listen");
+        Assert.False(Directory.Exists(state), "the state folder was created by a start that failed");
+    }
+
+    [Fact]
+    public async Task A_start_with_a_missing_component_writes_no_database_and_no_seed()
+    {
+        var manifest = _temp.WriteFile("app/spin.toml", """
+            spin_manifest_version = 2
+            [application]
+            name = "broken"
+            [[trigger.http]]
+            route = "/..."
+            component = "web"
+            [component.web]
+            source = "missing.wasm"
+            key_value_stores = ["default"]
+            """);
+
+        var result = await CliResult.RunAsync([], "up", "-f", manifest, "--key-value", "k=v", "--listen", $"127.0.0.1:{FreePort()}");
+
+        result.AssertError(2, "missing.wasm");
+        Assert.False(Directory.Exists(_temp.Combine("app", ".spin")), "the default state folder was created by a start that failed");
+    }
+
+    [Fact]
+    public async Task A_folder_without_a_manifest_creates_no_state_folder()
+    {
+        var result = await CliResult.RunAsync([], "up", "-f", _temp.Path, "--listen", $"127.0.0.1:{FreePort()}");
+
+        result.AssertError(2, "spin.toml");
+        Assert.False(Directory.Exists(_temp.Combine(".spin")));
+    }
+
+    [Theory]
+    [InlineData("/dev/zero", "is empty or not a regular file")]
+    [InlineData(".", "is a folder")]
+    public async Task A_source_that_is_not_a_regular_file_is_refused(string source, string fragment)
+    {
+        var manifest = _temp.WriteFile("app/spin.toml", $"""
+            spin_manifest_version = 2
+            [application]
+            name = "odd"
+            [[trigger.http]]
+            route = "/..."
+            component = "web"
+            [component.web]
+            source = "{source}"
+            """);
+
+        var result = await CliResult.RunAsync([], "up", "-f", manifest, "--listen", $"127.0.0.1:{FreePort()}");
+
+        result.AssertError(2, "component.web.source", fragment);
+    }
+
     public void Dispose()
     {
         _client.Dispose();
