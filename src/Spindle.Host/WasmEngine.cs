@@ -86,12 +86,21 @@ public sealed class WasmEngine : IDisposable
     /// </summary>
     /// <exception cref="WasmtimeException">The file is not a valid WebAssembly module.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="MemoryLimitException">The module's initial memory is larger than <see cref="HostOptions.MaxMemoryBytes"/>.</exception>
     public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores)
     {
         ArgumentException.ThrowIfNullOrEmpty(componentId);
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
         ArgumentNullException.ThrowIfNull(stores);
         var bytes = File.ReadAllBytes(wasmPath);
+
+        // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",
+        // which blames the module for what is a setting (issue #6).
+        if (WasmBinary.InitialMemoryBytes(bytes) is { } initialMemory && initialMemory > Options.MaxMemoryBytes)
+        {
+            throw new MemoryLimitException(componentId, initialMemory, Options.MaxMemoryBytes);
+        }
+
         var module = Compile(componentId, bytes);
 
         // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
