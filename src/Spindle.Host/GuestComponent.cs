@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Spindle.Core;
 using Spindle.Host.Abi;
@@ -147,64 +146,4 @@ public sealed class GuestComponent
 
     /// <summary>An instance while it runs, with its context.</summary>
     internal readonly record struct LiveInstance(Instance Instance, GuestContext Context);
-
-    /// <summary>Turns guest stdout/stderr into log lines prefixed with the component id.</summary>
-    private sealed class GuestOutput(ILogger logger, string componentId) : IDisposable
-    {
-        private readonly Lock _gate = new();
-        private readonly StringBuilder _stdout = new();
-        private readonly StringBuilder _stderr = new();
-
-        public void Stdout(ReadOnlySpan<byte> data) => Append(_stdout, data, isError: false);
-
-        public void Stderr(ReadOnlySpan<byte> data) => Append(_stderr, data, isError: true);
-
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                Flush(_stdout, isError: false, all: true);
-                Flush(_stderr, isError: true, all: true);
-            }
-        }
-
-        private void Append(StringBuilder buffer, ReadOnlySpan<byte> data, bool isError)
-        {
-            lock (_gate)
-            {
-                buffer.Append(Encoding.UTF8.GetString(data));
-                Flush(buffer, isError, all: false);
-            }
-        }
-
-        private void Flush(StringBuilder buffer, bool isError, bool all)
-        {
-            var text = buffer.ToString();
-            var lines = text.Split('\n');
-            var complete = all ? lines.Length : lines.Length - 1;
-            for (var i = 0; i < complete; i++)
-            {
-                if (i == lines.Length - 1 && lines[i].Length == 0)
-                {
-                    break;
-                }
-
-                var line = lines[i].TrimEnd('\r');
-                if (isError)
-                {
-                    Log.GuestStderr(logger, componentId, line);
-                }
-                else
-                {
-                    Log.GuestStdout(logger, componentId, line);
-                }
-            }
-
-            buffer.Clear();
-            if (!all)
-            {
-                buffer.Append(lines[^1]);
-            }
-        }
-    }
 }

@@ -17,6 +17,15 @@ public sealed record HostOptions
     /// <summary>Default <see cref="MaxMemoryBytes"/>: 256 MiB of linear memory per instance.</summary>
     public const long DefaultMaxMemoryBytes = 256L * 1024 * 1024;
 
+    /// <summary>Lower bound of <see cref="MaxMemoryBytes"/>: one 64 KiB WebAssembly page.</summary>
+    public const long MaxMemoryBytesMinimum = 64 * 1024;
+
+    /// <summary>
+    /// Upper bound of <see cref="MaxMemoryBytes"/>: 4 GiB, all a 32-bit memory can address and the address space
+    /// Wasmtime reserves per memory (a larger value makes the engine refuse its configuration).
+    /// </summary>
+    public const long MaxMemoryBytesMaximum = 4L * 1024 * 1024 * 1024;
+
     /// <summary>Default <see cref="RequestTimeout"/>.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(30);
 
@@ -26,7 +35,11 @@ public sealed record HostOptions
     /// </summary>
     public int MaxConcurrentInstances { get; init; } = DefaultMaxConcurrentInstances;
 
-    /// <summary>Largest linear memory one instance may grow to; growth past it fails inside the guest.</summary>
+    /// <summary>
+    /// Largest linear memory one instance may grow to (<see cref="MaxMemoryBytesMinimum"/> to
+    /// <see cref="MaxMemoryBytesMaximum"/>); growth past it fails inside the guest, and a module whose initial memory
+    /// is larger does not load (<see cref="MemoryLimitException"/>).
+    /// </summary>
     public long MaxMemoryBytes { get; init; } = DefaultMaxMemoryBytes;
 
     /// <summary>
@@ -49,12 +62,13 @@ public sealed record HostOptions
     /// </summary>
     public string? CompilationCacheDirectory { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a non-positive limit.</summary>
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/>, naming the property, for a limit outside its range.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxConcurrentInstances);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxConcurrentInstances, MaxInstancesLimit);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxMemoryBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMemoryBytes, MaxMemoryBytesMinimum);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxMemoryBytes, MaxMemoryBytesMaximum);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StoreHandleCapacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHostBufferedBytes);

@@ -14,9 +14,18 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "[{Component}] {Line}")]
     public static partial void GuestStderr(ILogger logger, string component, string line);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarding unusable compiled module {Path}; recompiling")]
-    public static partial void CacheEntryUnusable(ILogger logger, Exception exception, string path);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarding compiled module {Path} because {Reason}; recompiling and replacing it")]
+    public static partial void CacheEntryUnusable(ILogger logger, Exception? exception, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write the compilation cache at {Directory}; the next start compiles again")]
     public static partial void CacheWriteFailed(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not using the compilation cache folder {Directory} because {Reason}; compiling in memory instead")]
+    public static partial void CacheFolderUnusable(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Compiled module {Name}")]
+    public static partial void ModuleCompiled(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded compiled module {Name} from the compilation cache ({Path})")]
+    public static partial void ModuleLoadedFromCache(ILogger logger, string name, string path);
 }

@@ -35,6 +35,7 @@ public sealed class WasmEngine : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly CompilationCache? _cache;
 
     /// <summary>Creates the engine.</summary>
     public WasmEngine(HostOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -43,6 +44,7 @@ public sealed class WasmEngine : IDisposable
         Options.Validate();
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<WasmEngine>();
+        _cache = Options.CompilationCacheDirectory is { } directory ? new CompilationCache(directory, EngineFingerprint, _logger) : null;
 
         // The pooling allocator keeps a fixed set of instance slots with their memory mappings, so a request's
         // instance reuses a warm slot instead of mapping and faulting in fresh memory (docs/host.md).
@@ -84,12 +86,21 @@ public sealed class WasmEngine : IDisposable
     /// </summary>
     /// <exception cref="WasmtimeException">The file is not a valid WebAssembly module.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="MemoryLimitException">The module's initial memory is larger than <see cref="HostOptions.MaxMemoryBytes"/>.</exception>
     public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores)
     {
         ArgumentException.ThrowIfNullOrEmpty(componentId);
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
         ArgumentNullException.ThrowIfNull(stores);
         var bytes = File.ReadAllBytes(wasmPath);
+
+        // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",
+        // which blames the module for what is a setting (issue #6).
+        if (WasmBinary.InitialMemoryBytes(bytes) is { } initialMemory && initialMemory > Options.MaxMemoryBytes)
+        {
+            throw new MemoryLimitException(componentId, initialMemory, Options.MaxMemoryBytes);
+        }
+
         var module = Compile(componentId, bytes);
 
         // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
@@ -117,45 +128,19 @@ public sealed class WasmEngine : IDisposable
 
     private Module Compile(string name, byte[] bytes)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        return _modules.GetOrAdd(hash, _ => new Lazy<Module>(() => CompileUncached(name, bytes, hash))).Value;
+        var hash = SHA256.HashData(bytes);
+        return _modules.GetOrAdd(Convert.ToHexStringLower(hash), _ => new Lazy<Module>(() => CompileUncached(name, bytes, hash))).Value;
     }
 
-    private Module CompileUncached(string name, byte[] bytes, string hash)
+    private Module CompileUncached(string name, byte[] bytes, byte[] hash)
     {
-        var directory = Options.CompilationCacheDirectory;
-        if (directory is null)
+        if (_cache is not null)
         {
-            return Module.FromBytes(_engine, name, bytes);
-        }
-
-        var key = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(hash + "|" + EngineFingerprint)));
-        var path = Path.Combine(directory, key + ".cwasm");
-        if (File.Exists(path))
-        {
-            try
-            {
-                return Module.DeserializeFile(_engine, name, path);
-            }
-            catch (WasmtimeException ex)
-            {
-                Log.CacheEntryUnusable(_logger, ex, path);
-            }
+            return _cache.GetOrCompile(_engine, name, bytes, hash);
         }
 
         var module = Module.FromBytes(_engine, name, bytes);
-        try
-        {
-            Directory.CreateDirectory(directory);
-            var temp = path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllBytes(temp, module.Serialize());
-            File.Move(temp, path, overwrite: true); // readers never see a half-written file
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.CacheWriteFailed(_logger, ex, directory);
-        }
-
+        Log.ModuleCompiled(_logger, name);
         return module;
     }
 

@@ -102,11 +102,10 @@ internal sealed unsafe class GuestMemory
     {
         var pointer = _realloc(0, 0, align, length);
         Refresh(); // the allocator may have grown the memory
-        if (length > 0)
-        {
-            Check(pointer, length); // an allocator that returns garbage is a guest bug
-        }
 
+        // An allocator that returns an address outside memory is a guest bug, whatever the length: the canonical ABI
+        // traps then too. Checking only non-empty blocks let an empty value through here and trapped on the copy.
+        Check(pointer, length);
         return pointer;
     }
 
