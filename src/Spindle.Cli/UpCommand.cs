@@ -15,8 +15,6 @@ internal sealed class UpCommand(CliConsole console)
 {
     // Bounds of the flags, so an absurd value is a one-line error instead of an overflow (issue #6).
     private const double MaxRequestTimeoutSeconds = 24 * 60 * 60;
-    private const long WasmPageBytes = 64 * 1024;
-    private const long MaxMemoryBytesLimit = 4L * 1024 * 1024 * 1024;
     private const int MaxOpenStoresLimit = 1024 * 1024;
     private const long MaxSourceBytes = 512L * 1024 * 1024;
 
@@ -215,6 +213,10 @@ internal sealed class UpCommand(CliConsole console)
         {
             loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores));
         }
+        catch (MemoryLimitException ex)
+        {
+            throw new ConfigurationException(null, "--max-memory-bytes", ex.Message, ex);
+        }
         catch (WasmtimeException ex)
         {
             throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' is not a WebAssembly module Spindle can run: {ex.Message}", ex);
@@ -276,9 +278,9 @@ internal sealed class UpCommand(CliConsole console)
             : throw new ConfigurationException(null, flag, $"must be a number of seconds above 0 and at most {MaxRequestTimeoutSeconds}, not {value}");
 
     private static long MemoryBytes(long value) =>
-        value is >= WasmPageBytes and <= MaxMemoryBytesLimit
+        value is >= HostOptions.MaxMemoryBytesMinimum and <= HostOptions.MaxMemoryBytesMaximum
             ? value
-            : throw new ConfigurationException(null, "--max-memory-bytes", $"must be between {WasmPageBytes} (one WebAssembly page) and {MaxMemoryBytesLimit} (4 GiB, the most a 32-bit memory can address), not {value}");
+            : throw new ConfigurationException(null, "--max-memory-bytes", $"must be between {HostOptions.MaxMemoryBytesMinimum} (one WebAssembly page) and {HostOptions.MaxMemoryBytesMaximum} (4 GiB, the most a 32-bit memory can address), not {value}");
 
     private static string FirstLine(string text)
     {

@@ -80,6 +80,16 @@ public sealed class CliInputTests : IDisposable
         Assert.False(Directory.Exists(_temp.Combine("state")), "a refused start created the state folder");
     }
 
+    // Issue #6: a limit below the module's initial memory blamed the module.
+    [Fact]
+    public async Task A_memory_limit_below_the_modules_initial_memory_names_the_flag_not_the_module()
+    {
+        var result = await RunAsync(["up", "-f", KvCounter, "--state-dir", _temp.Combine("state"), "--listen", "127.0.0.1:0", "--max-memory-bytes", "65536"], TestContext.Current.CancellationToken);
+
+        result.AssertError(2, "--max-memory-bytes", "initial memory", "raise the limit");
+        Assert.DoesNotContain("not a WebAssembly module", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new string[0], "'spindle' needs a command: up, kv")]
     [InlineData(new[] { "serve" }, "unknown command 'serve' for 'spindle'; use one of: up, kv")]
