@@ -75,6 +75,16 @@ public sealed class RuntimeConfig
             foreach (var (label, value) in section)
             {
                 var keyPath = $"key_value_store.{label}";
+                if (!StoreLabel.IsValid(label))
+                {
+                    // Spin accepts any label here, but no manifest can name an invalid one, so it would be dead weight
+                    // at best and a `spindle kv -s` target no app can reach at worst (issue #6).
+                    throw new ConfigurationException(
+                        path,
+                        keyPath,
+                        $"'{label}' is not a valid store label; use kebab-case or snake_case words of ASCII letters and digits, each starting with a letter (for example \"default\" or \"user-data\")");
+                }
+
                 if (value is not TomlTable table)
                 {
                     throw new ConfigurationException(path, keyPath, $"must be a table such as [{keyPath}] with type = \"spin\", not {TomlFile.Describe(value)}");

@@ -152,4 +152,20 @@ public sealed class ManifestInputTests : IDisposable
 
         Assert.Equal("component[0].id", ex.Key);
     }
+
+    [Theory]
+    [InlineData("\"b@d\"")]
+    [InlineData("\"\"")]
+    [InlineData("\"with space\"")]
+    [InlineData("mixed-and_under")]
+    public void Runtime_config_labels_follow_the_label_rule(string label)
+    {
+        var path = _temp.Combine("runtime-config.toml");
+
+        var ex = Assert.Throws<ConfigurationException>(() => RuntimeConfig.Parse($"[key_value_store.{label}]\ntype = \"memory\"\n", path));
+
+        Assert.Equal(path, ex.FilePath);
+        Assert.StartsWith("key_value_store.", ex.Key, StringComparison.Ordinal);
+        Assert.Contains("is not a valid store label", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -158,10 +158,32 @@ public sealed class StoreConfigurationTests : IDisposable
         stores.Registry.Open("default").Set("k", "v"u8.ToArray());
 
         Assert.Equal(["default"], stores.Registry.Labels);
-        Assert.Contains("[key_value_store.default]", stores.DefaultStoreDescription, StringComparison.Ordinal);
-        Assert.Contains("\"memory\"", stores.DefaultStoreDescription, StringComparison.Ordinal);
-        Assert.Contains(configPath, stores.DefaultStoreDescription, StringComparison.Ordinal);
+        Assert.Equal("a temporary in-memory store", stores.DefaultStoreDescription);
+        Assert.True(stores.Location("default").IsTemporary);
         Assert.False(File.Exists(Path.Combine(app, ".spin", StoreConfiguration.DefaultStoreFileName)));
+    }
+
+    // Issue #6: the description named the runtime config instead of where the data is.
+    [Fact]
+    public void A_default_store_replaced_by_a_spin_file_is_described_by_that_file()
+    {
+        var configPath = _temp.WriteFile("conf/runtime-config.toml", """
+            [key_value_store.default]
+            type = "spin"
+            path = "data/kv.db"
+            [key_value_store.scratch]
+            type = "spin"
+            """);
+
+        using var stores = StoreConfiguration.Build(new StoreSetup
+        {
+            Providers = [_sqlite, new InMemoryStoreProvider()],
+            RuntimeConfig = RuntimeConfig.Load(configPath),
+        });
+
+        Assert.Equal($"\"{_temp.Combine("conf", "data", "kv.db")}\"", stores.DefaultStoreDescription);
+        Assert.False(stores.Location("default").IsTemporary);
+        Assert.Equal(StoreLocation.InMemory, stores.Location("scratch"));
     }
 
     [Fact]
