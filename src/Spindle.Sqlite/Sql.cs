@@ -30,8 +30,8 @@ internal static class Sql
     // spin_key_value is Spin's table, byte for byte (crates/key-value-spin), so Spin and Spindle read each other's
     // files. spindle_* objects are ours: a version per key for compare-and-swap, kept by triggers so that writes made
     // by Spin itself also change the version (Spin's CAS compares values, which misses A-B-A changes).
-    // Run in one write transaction, so the objects appear together. Only run when InspectSchema finds something
-    // missing: on a complete file, opening it takes no write lock.
+    // Only run (as CreateSchemaTransaction) when InspectSchema finds something missing: on a complete file, opening
+    // it takes no write lock.
     public const string CreateSchema = """
         CREATE TABLE IF NOT EXISTS spin_key_value (
           store TEXT NOT NULL,
@@ -66,6 +66,16 @@ internal static class Sql
           DELETE FROM spindle_key_version WHERE store = OLD.store AND key = OLD.key;
         END;
         """;
+
+    /// <summary><see cref="CreateSchema"/> in one write transaction, so the objects appear together.</summary>
+    public const string CreateSchemaTransaction = "BEGIN IMMEDIATE;\n" + CreateSchema + "\nCOMMIT;";
+
+    public const string Rollback = "ROLLBACK;";
+
+    // Reading the mode needs no lock; setting WAL needs every other connection to the file gone.
+    public const string JournalMode = "PRAGMA journal_mode";
+
+    public const string JournalModeWal = "PRAGMA journal_mode=WAL;";
 
     /// <summary>How many tables and triggers <see cref="CreateSchema"/> creates (the second column of <see cref="InspectSchema"/>).</summary>
     public const int SchemaObjectCount = 6;

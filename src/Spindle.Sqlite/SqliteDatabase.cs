@@ -23,6 +23,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
 
     private const int MaxIdleConnections = 32;
+    private const int PrimaryResultCodeMask = 0xFF;
 
     private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(20);
 
@@ -296,7 +297,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
                 throw Locked();
             }
 
-            _schema = (int)state;
+            _schema = Math.Max(_schema, (int)state);
             if (state >= needed)
             {
                 return;
@@ -354,7 +355,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     /// </summary>
     private bool CreateSchema(SqliteConnection connection, TimeSpan wait)
     {
-        if (!RetryWhileBusy(wait, () => TryExecute(connection, "BEGIN IMMEDIATE;\n" + Sql.CreateSchema + "\nCOMMIT;")))
+        if (!RetryWhileBusy(wait, () => TryExecute(connection, Sql.CreateSchemaTransaction)))
         {
             return false;
         }
@@ -365,10 +366,10 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 
     private static void TrySetWal(SqliteConnection connection)
     {
-        if (TryQueryRow(connection, "PRAGMA journal_mode", s => raw.sqlite3_column_text(s, 0).utf8_to_string(), out var mode)
+        if (TryQueryRow(connection, Sql.JournalMode, s => raw.sqlite3_column_text(s, 0).utf8_to_string(), out var mode)
             && !string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
-            TryExecute(connection, "PRAGMA journal_mode=WAL;");
+            TryExecute(connection, Sql.JournalModeWal);
         }
     }
 
@@ -402,7 +403,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 
         if (raw.sqlite3_get_autocommit(db) == 0)
         {
-            raw.sqlite3_exec(db, "ROLLBACK;");
+            raw.sqlite3_exec(db, Sql.Rollback);
         }
 
         return IsBusy(rc) ? false : throw new SqliteException(message, rc);
@@ -430,7 +431,8 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         }
     }
 
-    private static bool IsBusy(int rc) => (rc & 0xFF) is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
+    // Extended result codes keep the primary code in their low byte (SQLITE_BUSY_SNAPSHOT is SQLITE_BUSY | 2 << 8).
+    private static bool IsBusy(int rc) => (rc & PrimaryResultCodeMask) is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
 }
 
 /// <summary>What a <see cref="SqliteDatabase"/> knows exists in its file; each state includes the ones before it.</summary>
