@@ -454,7 +454,8 @@ public abstract partial class KeyValueStoreConformance : IDisposable
                 {
                     errors.Enqueue(ex);
                 }
-            }) { IsBackground = true }).ToArray();
+            })
+            { IsBackground = true }).ToArray();
             foreach (var racer in racers)
             {
                 racer.Start();
