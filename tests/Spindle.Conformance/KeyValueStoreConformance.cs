@@ -438,8 +438,9 @@ public abstract partial class KeyValueStoreConformance : IDisposable
             var go = false;
             var wins = new bool[2];
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-            var racers = Enumerable.Range(0, 2).Select(racer => new Thread(() =>
+            void Race(object? index)
             {
+                var racer = (int)index!;
                 Interlocked.Increment(ref ready);
                 while (!Volatile.Read(ref go))
                 {
@@ -454,11 +455,13 @@ public abstract partial class KeyValueStoreConformance : IDisposable
                 {
                     errors.Enqueue(ex);
                 }
-            })
-            { IsBackground = true }).ToArray();
-            foreach (var racer in racers)
+            }
+
+            var racers = new Thread[2];
+            for (var racer = 0; racer < racers.Length; racer++)
             {
-                racer.Start();
+                racers[racer] = new Thread(Race) { IsBackground = true };
+                racers[racer].Start(racer);
             }
 
             var spin = default(SpinWait);
