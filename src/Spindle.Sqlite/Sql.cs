@@ -3,8 +3,26 @@ namespace Spindle.Sqlite;
 /// <summary>Every statement the SQLite backend runs, in one place.</summary>
 internal static class Sql
 {
-    /// <summary>Parameter names, in the order a prepared command holds those it uses.</summary>
-    public static readonly string[] Parameters = ["$store", "$key", "$value", "$from", "$limit", "$version"];
+    /// <summary>The label: <c>spin_key_value.store</c>.</summary>
+    public const string Store = "$store";
+
+    /// <summary>The key.</summary>
+    public const string Key = "$key";
+
+    /// <summary>The value's bytes.</summary>
+    public const string Value = "$value";
+
+    /// <summary>Where a key page starts: the prefix, or the cursor's last key.</summary>
+    public const string From = "$from";
+
+    /// <summary>How many rows a key page reads.</summary>
+    public const string Limit = "$limit";
+
+    /// <summary>The version a swap expects.</summary>
+    public const string Version = "$version";
+
+    /// <summary>Every parameter name; a prepared command holds those its text uses, bound by name.</summary>
+    public static readonly string[] Parameters = [Store, Key, Value, From, Limit, Version];
 
     /// <summary>Statement texts indexed by <see cref="Statement"/>.</summary>
     public static readonly string[] Statements = [Get, Set, Delete, Exists, ListFrom, ListAfter, GetVersioned, SwapIfVersion, InsertIfAbsent];
@@ -12,6 +30,8 @@ internal static class Sql
     // spin_key_value is Spin's table, byte for byte (crates/key-value-spin), so Spin and Spindle read each other's
     // files. spindle_* objects are ours: a version per key for compare-and-swap, kept by triggers so that writes made
     // by Spin itself also change the version (Spin's CAS compares values, which misses A-B-A changes).
+    // Only run (as CreateSchemaTransaction) when InspectSchema finds something missing: on a complete file, opening
+    // it takes no write lock.
     public const string CreateSchema = """
         CREATE TABLE IF NOT EXISTS spin_key_value (
           store TEXT NOT NULL,
@@ -46,6 +66,36 @@ internal static class Sql
           DELETE FROM spindle_key_version WHERE store = OLD.store AND key = OLD.key;
         END;
         """;
+
+    /// <summary><see cref="CreateSchema"/> in one write transaction, so the objects appear together.</summary>
+    public const string CreateSchemaTransaction = "BEGIN IMMEDIATE;\n" + CreateSchema + "\nCOMMIT;";
+
+    public const string Rollback = "ROLLBACK;";
+
+    // Reading the mode needs no lock; setting WAL needs every other connection to the file gone.
+    public const string JournalMode = "PRAGMA journal_mode";
+
+    public const string JournalModeWal = "PRAGMA journal_mode=WAL;";
+
+    /// <summary>How many tables and triggers <see cref="CreateSchema"/> creates (the second column of <see cref="InspectSchema"/>).</summary>
+    public const int SchemaObjectCount = 6;
+
+    // Reads only, so it takes no write lock: the first column says whether Spin's table exists, the second how many
+    // of the SchemaObjectCount objects CreateSchema makes exist.
+    public const string InspectSchema = """
+        SELECT
+          (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spin_key_value'),
+          (SELECT count(*) FROM sqlite_master WHERE
+             (type = 'table' AND name IN ('spin_key_value', 'spindle_counter', 'spindle_key_version'))
+             OR (type = 'trigger' AND name IN
+               ('spindle_version_after_insert', 'spindle_version_after_update', 'spindle_version_after_delete')))
+        """;
+
+    // Only valid once spindle_counter exists.
+    public const string InspectCounter = "SELECT count(*) FROM spindle_counter WHERE name = 'version'";
+
+    // FULL: in WAL mode NORMAL may lose the last commits on power loss; a write must be durable when acknowledged.
+    public const string SynchronousFull = "PRAGMA synchronous=FULL;";
 
     public const string Get = "SELECT value FROM spin_key_value WHERE store = $store AND key = $key";
 
@@ -89,7 +139,7 @@ internal static class Sql
         """;
 }
 
-/// <summary>The statements a session prepares, indexing <see cref="Sql.Statements"/>.</summary>
+/// <summary>The statements a pooled connection prepares, indexing <see cref="Sql.Statements"/>.</summary>
 internal enum Statement
 {
     Get,

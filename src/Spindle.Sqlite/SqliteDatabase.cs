@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Spindle.Core;
+using SQLitePCL;
 
 namespace Spindle.Sqlite;
 
@@ -8,7 +10,8 @@ namespace Spindle.Sqlite;
 /// One SQLite database holding Spin's <c>spin_key_value</c> table; each label is a store inside it. Readers use a pool
 /// of connections and never wait for each other; in WAL mode they do not wait for writers either. Writers in this
 /// process take turns on one lock (SQLite allows one writer at a time anyway), and writers in other processes are
-/// waited for up to <see cref="BusyTimeout"/>.
+/// waited for up to <see cref="BusyTimeout"/>. Opening a file whose schema exists only reads it, so it never waits
+/// for another process's write lock; see docs/sqlite.md.
 /// </summary>
 /// <remarks>
 /// Durability: file databases run in WAL mode with <c>synchronous=FULL</c>, so a write returns only after its commit
@@ -20,14 +23,20 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
 
     private const int MaxIdleConnections = 32;
+    private const int PrimaryResultCodeMask = 0xFF;
+
+    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromMilliseconds(20);
 
     private readonly string _connectionString;
-    private readonly ConcurrentBag<SqliteSession> _idle = [];
+    private readonly ConcurrentBag<PooledConnection> _idle = [];
     private readonly ConcurrentDictionary<string, SqliteStore> _stores = new(StringComparer.Ordinal);
     private readonly bool _isFile;
     private int _idleCount;
-    private SqliteSession? _fastSlot;
+    private PooledConnection? _fastSlot;
     private volatile bool _disposed;
+
+    // What this process knows of the file's schema (a SchemaState); it only grows.
+    private volatile int _schema;
 
     // Keeps an in-memory database alive between operations; null for files.
     private readonly SqliteConnection? _anchor;
@@ -40,21 +49,19 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         Description = description;
         try
         {
-            using var setup = NewConnection();
+            using var setup = OpenConnection();
             if (isFile)
             {
-                // WAL lets readers run alongside a writer. The mode is stored in the file; if another process holds
-                // the file open in rollback mode the switch waits for it, and failing that we keep rollback mode.
-                TrySetWal(setup);
+                OpenFileSchema(setup);
             }
             else
             {
                 _anchor = NewConnection();
+                if (!TryExecute(setup, Sql.SynchronousFull) || !CreateSchema(setup, lockWait))
+                {
+                    throw Locked();
+                }
             }
-
-            using var command = setup.CreateCommand();
-            command.CommandText = Sql.CreateSchema;
-            command.ExecuteNonQuery();
         }
         catch (SqliteException ex)
         {
@@ -103,7 +110,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         {
             DataSource = fullPath,
             Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false, // we pool sessions with their prepared statements ourselves
+            Pooling = false, // we pool connections with their prepared statements ourselves
             DefaultTimeout = (int)Math.Ceiling((busyTimeout ?? BusyTimeout).TotalSeconds),
         };
         return new SqliteDatabase(builder.ToString(), description, isFile: true, TimeSpan.FromSeconds(builder.DefaultTimeout));
@@ -141,43 +148,43 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 
         _disposed = true;
         Interlocked.Exchange(ref _fastSlot, null)?.Dispose();
-        while (_idle.TryTake(out var session))
+        while (_idle.TryTake(out var connection))
         {
-            session.Dispose();
+            connection.Dispose();
         }
 
         _anchor?.Dispose();
     }
 
-    internal SqliteSession Rent()
+    internal PooledConnection Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        // One idle session sits in a plain slot: the common case (one caller at a time) costs one interlocked swap.
+        // One idle connection sits in a plain slot: the common case (one caller at a time) costs one interlocked swap.
         var fast = Interlocked.Exchange(ref _fastSlot, null);
         if (fast is not null)
         {
             return fast;
         }
 
-        if (_idle.TryTake(out var session))
+        if (_idle.TryTake(out var connection))
         {
             Interlocked.Decrement(ref _idleCount);
-            return session;
+            return connection;
         }
 
-        return new SqliteSession(NewConnection());
+        return new PooledConnection(NewConnection());
     }
 
-    internal void Return(SqliteSession session)
+    internal void Return(PooledConnection connection)
     {
-        if (_disposed || session.Broken)
+        if (_disposed || connection.Broken)
         {
-            session.Dispose();
+            connection.Dispose();
             return;
         }
 
-        if (Interlocked.CompareExchange(ref _fastSlot, session, null) is null)
+        if (Interlocked.CompareExchange(ref _fastSlot, connection, null) is null)
         {
             if (_disposed && Interlocked.Exchange(ref _fastSlot, null) is { } lateFast)
             {
@@ -190,40 +197,253 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         if (Interlocked.Increment(ref _idleCount) > MaxIdleConnections)
         {
             Interlocked.Decrement(ref _idleCount);
-            session.Dispose();
+            connection.Dispose();
             return;
         }
 
-        _idle.Add(session);
+        _idle.Add(connection);
         if (_disposed && _idle.TryTake(out var late))
         {
             late.Dispose(); // raced with Dispose
         }
     }
 
+    /// <summary>
+    /// Makes sure Spin's table exists before a read. Free once known; otherwise it inspects the file (waiting for
+    /// another process's lock up to <see cref="LockWait"/>) and creates the schema only if the table is missing.
+    /// </summary>
+    /// <exception cref="SqliteException">The file stayed locked, or is not a database.</exception>
+    internal void EnsureReadable(PooledConnection connection)
+    {
+        if (_schema < (int)SchemaState.SpinTable)
+        {
+            EnsureSchema(connection, SchemaState.SpinTable);
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the whole schema (Spin's table and Spindle's versions) exists before a write or a compare-and-swap.
+    /// Free once known; otherwise it waits for the write lock like any write.
+    /// </summary>
+    /// <exception cref="SqliteException">The file stayed locked, or is not a database.</exception>
+    internal void EnsureWritable(PooledConnection connection)
+    {
+        if (_schema < (int)SchemaState.Complete)
+        {
+            EnsureSchema(connection, SchemaState.Complete);
+        }
+    }
+
+    /// <summary>A connection for the pool: waits up to <see cref="LockWait"/> if another process keeps readers out.</summary>
     private SqliteConnection NewConnection()
+    {
+        var connection = OpenConnection();
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Sql.SynchronousFull;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
-
-        // FULL: in WAL mode NORMAL may lose the last commits on power loss; a write must be durable when acknowledged.
-        command.CommandText = "PRAGMA synchronous=FULL;";
-        command.ExecuteNonQuery();
         return connection;
+    }
+
+    // Opening never waits for another process and never needs the write lock when the schema is complete: every step
+    // here reads, or is skipped on SQLITE_BUSY and left to the first operation that needs it.
+    private void OpenFileSchema(SqliteConnection connection)
+    {
+        // Even this pragma reads the schema. Both fail only while another process holds an exclusive lock in
+        // rollback-journal mode (committing, or BEGIN EXCLUSIVE); then the first operation looks again.
+        if (!TryExecute(connection, Sql.SynchronousFull) || !TryInspect(connection, TimeSpan.Zero, out var state))
+        {
+            return;
+        }
+
+        _schema = (int)state;
+
+        // WAL lets readers run alongside a writer. The mode is stored in the file, so a WAL file needs nothing; switching
+        // needs every other connection gone, so if another process holds the file in rollback mode we keep rollback
+        // mode (durable too, only less concurrent) and try again when the schema is next created or the file reopened.
+        TrySetWal(connection);
+        if (state != SchemaState.Complete)
+        {
+            _ = CreateSchema(connection, TimeSpan.Zero); // if locked, the first operation that needs it waits for it
+        }
+    }
+
+    private void EnsureSchema(PooledConnection pooled, SchemaState needed)
+    {
+        lock (WriteGate)
+        {
+            if (_schema >= (int)needed)
+            {
+                return;
+            }
+
+            var connection = pooled.Connection;
+            if (!TryInspect(connection, LockWait, out var state))
+            {
+                throw Locked();
+            }
+
+            _schema = Math.Max(_schema, (int)state);
+            if (state >= needed)
+            {
+                return;
+            }
+
+            if (_isFile)
+            {
+                TrySetWal(connection);
+            }
+
+            if (!CreateSchema(connection, LockWait))
+            {
+                throw Locked();
+            }
+        }
+    }
+
+    // The same error SQLite gives, so the store reports it as a lock held by another process.
+    private static SqliteException Locked() => new("database is locked", raw.SQLITE_BUSY);
+
+    /// <summary>Reads which schema objects exist, retrying while another process blocks reading, up to <paramref name="wait"/>.</summary>
+    private static bool TryInspect(SqliteConnection connection, TimeSpan wait, out SchemaState state)
+    {
+        state = SchemaState.Unknown;
+        (long SpinTable, long Objects) found = default;
+        if (!RetryWhileBusy(wait, () => TryQueryRow(connection, Sql.InspectSchema, s => (raw.sqlite3_column_int64(s, 0), raw.sqlite3_column_int64(s, 1)), out found)))
+        {
+            return false;
+        }
+
+        if (found.SpinTable == 0)
+        {
+            return true;
+        }
+
+        state = SchemaState.SpinTable;
+        long counterRows = 0;
+        if (found.Objects == Sql.SchemaObjectCount
+            && !RetryWhileBusy(wait, () => TryQueryRow(connection, Sql.InspectCounter, s => raw.sqlite3_column_int64(s, 0), out counterRows)))
+        {
+            return false;
+        }
+
+        if (counterRows == 1)
+        {
+            state = SchemaState.Complete;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Creates whatever is missing of the schema in one write transaction, retrying while another process holds the
+    /// write lock, up to <paramref name="wait"/>. Returns <see langword="false"/> when the lock stayed taken.
+    /// </summary>
+    private bool CreateSchema(SqliteConnection connection, TimeSpan wait)
+    {
+        if (!RetryWhileBusy(wait, () => TryExecute(connection, Sql.CreateSchemaTransaction)))
+        {
+            return false;
+        }
+
+        _schema = (int)SchemaState.Complete;
+        return true;
     }
 
     private static void TrySetWal(SqliteConnection connection)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        try
+        if (TryQueryRow(connection, Sql.JournalMode, s => raw.sqlite3_column_text(s, 0).utf8_to_string(), out var mode)
+            && !string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
-            command.ExecuteScalar();
-        }
-        catch (SqliteException ex) when (ex.SqliteErrorCode == 5 /* SQLITE_BUSY */)
-        {
-            // Another process holds the file; rollback journaling is still durable, only slower for readers.
+            TryExecute(connection, Sql.JournalModeWal);
         }
     }
+
+    // Microsoft.Data.Sqlite retries a busy statement for the whole command timeout and cannot be told not to wait,
+    // so the schema steps use the native API, whose busy handler is off: a lock answers SQLITE_BUSY at once.
+    private static bool RetryWhileBusy(TimeSpan wait, Func<bool> attempt)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!attempt())
+        {
+            if (Stopwatch.GetElapsedTime(started) >= wait)
+            {
+                return false;
+            }
+
+            Thread.Sleep(BusyRetryDelay);
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="sql"/>; <see langword="false"/> on SQLITE_BUSY, after rolling back what it began.</summary>
+    private static bool TryExecute(SqliteConnection connection, string sql)
+    {
+        var db = connection.Handle!;
+        var rc = raw.sqlite3_exec(db, sql, out var message);
+        if (rc == raw.SQLITE_OK)
+        {
+            return true;
+        }
+
+        if (raw.sqlite3_get_autocommit(db) == 0)
+        {
+            raw.sqlite3_exec(db, Sql.Rollback);
+        }
+
+        return IsBusy(rc) ? false : throw new SqliteException(message, rc);
+    }
+
+    /// <summary>Reads the first row of <paramref name="sql"/>; <see langword="false"/> on SQLITE_BUSY.</summary>
+    private static bool TryQueryRow<T>(SqliteConnection connection, string sql, Func<sqlite3_stmt, T> read, out T value)
+    {
+        value = default!;
+        var db = connection.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, sql, out var statement);
+        using (statement)
+        {
+            if (rc == raw.SQLITE_OK)
+            {
+                rc = raw.sqlite3_step(statement);
+                if (rc == raw.SQLITE_ROW)
+                {
+                    value = read(statement);
+                    return true;
+                }
+            }
+
+            return IsBusy(rc) ? false : throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+        }
+    }
+
+    // Extended result codes keep the primary code in their low byte (SQLITE_BUSY_SNAPSHOT is SQLITE_BUSY | 2 << 8).
+    private static bool IsBusy(int rc) => (rc & PrimaryResultCodeMask) is raw.SQLITE_BUSY or raw.SQLITE_LOCKED;
+}
+
+/// <summary>What a <see cref="SqliteDatabase"/> knows exists in its file; each state includes the ones before it.</summary>
+internal enum SchemaState
+{
+    /// <summary>Not read yet, or Spin's table is missing.</summary>
+    Unknown,
+
+    /// <summary><c>spin_key_value</c> exists, so reads can run; Spindle's version objects may be missing.</summary>
+    SpinTable,
+
+    /// <summary>Every object of <see cref="Sql.CreateSchema"/> exists.</summary>
+    Complete,
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Spindle.Core;
+using SQLitePCL;
 
 namespace Spindle.Sqlite;
 
@@ -14,19 +15,24 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         ArgumentNullException.ThrowIfNull(key);
 
         // The hottest path: no closure, no lookups by name.
-        var session = database.Rent();
+        PooledConnection? connection = null;
         try
         {
-            return ReadValue(session, key, null);
+            connection = database.Rent();
+            database.EnsureReadable(connection);
+            return ReadValue(connection, key, null);
         }
         catch (SqliteException ex)
         {
-            session.Broken = true;
+            connection?.Broken = true;
             throw Failure("get", ex);
         }
         finally
         {
-            database.Return(session);
+            if (connection is not null)
+            {
+                database.Return(connection);
+            }
         }
     }
 
@@ -34,21 +40,21 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        Write("set", session => Upsert(session, key, value, null));
+        Write("set", connection => Upsert(connection, key, value, null));
     }
 
     public void Delete(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Write("delete", session => Remove(session, key, null));
+        Write("delete", connection => Remove(connection, key, null));
     }
 
     public bool Exists(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Read("exists", session =>
+        return Read("exists", connection =>
         {
-            var command = Bind(session.Command(Statement.Exists), key);
+            var command = Bind(connection.Command(Statement.Exists), key);
             return command.ExecuteScalar() is not null;
         });
     }
@@ -59,13 +65,13 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         var after = KeyCursor.Decode(cursor);
         var start = prefix ?? string.Empty;
         var resumeAfterCursor = after is not null && Utf8KeyComparer.Instance.Compare(after, start) >= 0;
-        return Read("list-keys", session =>
+        return Read("list-keys", connection =>
         {
-            var command = session.Command(resumeAfterCursor ? Statement.ListAfter : Statement.ListFrom);
+            var command = connection.Command(resumeAfterCursor ? Statement.ListAfter : Statement.ListFrom);
             var parameters = command.Parameters;
-            parameters[0].Value = Label;                          // $store
-            parameters[1].Value = resumeAfterCursor ? after : start; // $from
-            parameters[2].Value = (long)limit + 1;                // $limit
+            parameters[Sql.Store].Value = Label;
+            parameters[Sql.From].Value = resumeAfterCursor ? after : start;
+            parameters[Sql.Limit].Value = (long)limit + 1;
             var keys = new List<string>(Math.Min(limit, 256));
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -91,14 +97,14 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public IReadOnlyList<KeyValuePair<string, byte[]?>> GetMany(IReadOnlyList<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        return Read("get-many", session =>
+        return Read("get-many", connection =>
         {
             // One read transaction: every value comes from the same snapshot.
-            using var transaction = session.Connection.BeginTransaction(deferred: true);
+            using var transaction = connection.Connection.BeginTransaction(deferred: true);
             var result = new KeyValuePair<string, byte[]?>[keys.Count];
             for (var i = 0; i < keys.Count; i++)
             {
-                result[i] = new(keys[i], ReadValue(session, keys[i], transaction));
+                result[i] = new(keys[i], ReadValue(connection, keys[i], transaction));
             }
 
             transaction.Commit();
@@ -109,12 +115,12 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public void SetMany(IReadOnlyList<KeyValuePair<string, byte[]>> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        Write("set-many", session =>
+        Write("set-many", connection =>
         {
-            using var transaction = session.Connection.BeginTransaction();
+            using var transaction = connection.Connection.BeginTransaction();
             foreach (var (key, value) in items)
             {
-                Upsert(session, key, value, transaction);
+                Upsert(connection, key, value, transaction);
             }
 
             transaction.Commit();
@@ -124,12 +130,12 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public void DeleteMany(IReadOnlyList<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        Write("delete-many", session =>
+        Write("delete-many", connection =>
         {
-            using var transaction = session.Connection.BeginTransaction();
+            using var transaction = connection.Connection.BeginTransaction();
             foreach (var key in keys)
             {
-                Remove(session, key, transaction);
+                Remove(connection, key, transaction);
             }
 
             transaction.Commit();
@@ -140,13 +146,13 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         ArgumentNullException.ThrowIfNull(key);
         long next = 0;
-        Write("increment", session =>
+        Write("increment", connection =>
         {
             // BEGIN IMMEDIATE takes the write lock before reading, so no other process can interleave.
-            using var transaction = session.Connection.BeginTransaction();
-            var current = ReadValue(session, key, transaction) is { } stored ? CounterEncoding.Decode(key, stored) : 0;
+            using var transaction = connection.Connection.BeginTransaction();
+            var current = ReadValue(connection, key, transaction) is { } stored ? CounterEncoding.Decode(key, stored) : 0;
             next = CounterEncoding.Add(key, current, delta);
-            Upsert(session, key, CounterEncoding.Encode(next), transaction);
+            Upsert(connection, key, CounterEncoding.Encode(next), transaction);
             transaction.Commit();
         });
         return next;
@@ -155,9 +161,11 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public VersionedValue GetVersioned(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Read("cas-current", session =>
+        return Read("cas-current", connection =>
         {
-            using var reader = Bind(session.Command(Statement.GetVersioned), key).ExecuteReader();
+            // A version is only meaningful once the triggers that keep it exist.
+            database.EnsureWritable(connection);
+            using var reader = Bind(connection.Command(Statement.GetVersioned), key).ExecuteReader();
             return reader.Read()
                 ? new VersionedValue(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture))
                 : default;
@@ -175,13 +183,13 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         }
 
         var swapped = false;
-        Write("cas-swap", session =>
+        Write("cas-swap", connection =>
         {
-            var command = Bind(session.Command(expectedVersion is null ? Statement.InsertIfAbsent : Statement.SwapIfVersion), key);
-            command.Parameters[2].Value = value; // $value
+            var command = Bind(connection.Command(expectedVersion is null ? Statement.InsertIfAbsent : Statement.SwapIfVersion), key);
+            command.Parameters[Sql.Value].Value = value;
             if (expectedVersion is not null)
             {
-                command.Parameters[3].Value = version; // $version
+                command.Parameters[Sql.Version].Value = version;
             }
 
             swapped = command.ExecuteNonQuery() == 1;
@@ -189,66 +197,76 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         return swapped;
     }
 
-    private byte[]? ReadValue(SqliteSession session, string key, SqliteTransaction? transaction)
+    private byte[]? ReadValue(PooledConnection connection, string key, SqliteTransaction? transaction)
     {
-        using var reader = Bind(session.Command(Statement.Get, transaction), key).ExecuteReader();
+        using var reader = Bind(connection.Command(Statement.Get, transaction), key).ExecuteReader();
         return reader.Read() ? reader.GetFieldValue<byte[]>(0) : null;
     }
 
-    private void Upsert(SqliteSession session, string key, byte[] value, SqliteTransaction? transaction)
+    private void Upsert(PooledConnection connection, string key, byte[] value, SqliteTransaction? transaction)
     {
-        var command = Bind(session.Command(Statement.Set, transaction), key);
-        command.Parameters[2].Value = value; // $value
+        var command = Bind(connection.Command(Statement.Set, transaction), key);
+        command.Parameters[Sql.Value].Value = value;
         command.ExecuteNonQuery();
     }
 
-    private void Remove(SqliteSession session, string key, SqliteTransaction? transaction) =>
-        Bind(session.Command(Statement.Delete, transaction), key).ExecuteNonQuery();
+    private void Remove(PooledConnection connection, string key, SqliteTransaction? transaction) =>
+        Bind(connection.Command(Statement.Delete, transaction), key).ExecuteNonQuery();
 
     private SqliteCommand Bind(SqliteCommand command, string key)
     {
         var parameters = command.Parameters;
-        parameters[0].Value = Label; // $store
-        parameters[1].Value = key;   // $key
+        parameters[Sql.Store].Value = Label;
+        parameters[Sql.Key].Value = key;
         return command;
     }
 
-    private T Read<T>(string operation, Func<SqliteSession, T> action)
+    private T Read<T>(string operation, Func<PooledConnection, T> action)
     {
-        var session = database.Rent();
+        PooledConnection? connection = null;
         try
         {
-            return action(session);
+            connection = database.Rent();
+            database.EnsureReadable(connection);
+            return action(connection);
         }
         catch (SqliteException ex)
         {
-            session.Broken = true;
+            connection?.Broken = true;
             throw Failure(operation, ex);
         }
         finally
         {
-            database.Return(session);
+            if (connection is not null)
+            {
+                database.Return(connection);
+            }
         }
     }
 
-    private void Write(string operation, Action<SqliteSession> action)
+    private void Write(string operation, Action<PooledConnection> action)
     {
-        var session = database.Rent();
+        PooledConnection? connection = null;
         try
         {
+            connection = database.Rent();
+            database.EnsureWritable(connection);
             lock (database.WriteGate)
             {
-                action(session);
+                action(connection);
             }
         }
         catch (SqliteException ex)
         {
-            session.Broken = true;
+            connection?.Broken = true;
             throw Failure(operation, ex);
         }
         finally
         {
-            database.Return(session);
+            if (connection is not null)
+            {
+                database.Return(connection);
+            }
         }
     }
 
@@ -256,9 +274,9 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         var reason = ex.SqliteErrorCode switch
         {
-            5 or 6 => $"the database is locked by another process (waited {database.LockWait.TotalSeconds:0} s); retry, or stop the other process",
-            13 => "the disk is full",
-            8 => "the database file is read-only; check its permissions",
+            raw.SQLITE_BUSY or raw.SQLITE_LOCKED => $"the database is locked by another process (waited {database.LockWait.TotalSeconds:0} s); retry, or stop the other process",
+            raw.SQLITE_FULL => "the disk is full",
+            raw.SQLITE_READONLY => "the database file is read-only; check its permissions",
             _ => ex.Message,
         };
         return new KeyValueException(KeyValueErrorKind.Io, $"SQLite {operation} failed for store '{Label}': {reason}", ex);

@@ -10,6 +10,12 @@ public sealed class UpCrashTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
+    // Issue #6: a fixed schedule. Round r kills the server once KillAfter[r] writes of that round were acknowledged;
+    // the restarted server checks every write acknowledged so far, then takes the next round's load.
+    private static readonly int[] KillAfter = [50, 200];
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task Writes_acknowledged_before_a_kill_are_there_after_a_restart()
     {
@@ -20,53 +26,69 @@ public sealed class UpCrashTests : IDisposable
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
 
-        using (var server = Start(spindle, app, state, port))
+        var server = Start(spindle, app, state, port);
+        try
         {
             await WaitForPortAsync(port, server);
-
-            // Four writers PUT distinct keys; a key counts as acknowledged only once its 2xx arrived.
-            using var stop = new CancellationTokenSource();
-            var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+            for (var round = 0; round < KillAfter.Length; round++)
             {
-                for (var i = 0; !stop.IsCancellationRequested; i++)
+                // Four writers PUT distinct keys; a key counts as acknowledged only once its 2xx arrived.
+                var roundAcks = 0;
+                using var stop = new CancellationTokenSource();
+                var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
                 {
-                    var key = $"w{w}-{i}";
-                    try
+                    for (var i = 0; !stop.IsCancellationRequested; i++)
                     {
-                        using var response = await client.PutAsync($"http://127.0.0.1:{port}/{key}", new StringContent(key), stop.Token);
-                        if (response.IsSuccessStatusCode)
+                        var key = $"r{round}-w{w}-{i}";
+                        try
                         {
-                            acknowledged.Add(key);
+                            using var response = await client.PutAsync($"http://127.0.0.1:{port}/{key}", new StringContent(key), stop.Token);
+                            if (response.IsSuccessStatusCode)
+                            {
+                                acknowledged.Add(key);
+                                Interlocked.Increment(ref roundAcks);
+                            }
+                        }
+                        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+                        {
+                            return; // the server is gone
                         }
                     }
-                    catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
-                    {
-                        return; // the server is gone
-                    }
+                })).ToArray();
+
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref roundAcks) < KillAfter[round])
+                {
+                    Assert.False(server.HasExited, $"round {round}: spindle up exited with {(server.HasExited ? server.ExitCode : 0)} under load");
+                    Assert.True(
+                        clock.Elapsed < Deadline,
+                        $"round {round}: only {Volatile.Read(ref roundAcks)} of {KillAfter[round]} writes were acknowledged within {Deadline.TotalSeconds:0} s");
+                    await Task.Delay(1, TestContext.Current.CancellationToken);
                 }
-            })).ToArray();
 
-            while (acknowledged.Count < 200)
-            {
-                await Task.Delay(10, TestContext.Current.CancellationToken);
+                server.Kill(entireProcessTree: true); // SIGKILL mid-load: no shutdown code runs
+                await WaitAsync(server.WaitForExitAsync(TestContext.Current.CancellationToken), $"round {round}: the killed server did not exit");
+                await stop.CancelAsync();
+                await WaitAsync(Task.WhenAll(writers), $"round {round}: the writers did not stop");
+                server.Dispose();
+
+                server = Start(spindle, app, state, port);
+                await WaitForPortAsync(port, server);
+                foreach (var key in acknowledged)
+                {
+                    Assert.Equal(key, await client.GetStringAsync($"http://127.0.0.1:{port}/{key}", TestContext.Current.CancellationToken));
+                }
             }
-
-            server.Kill(entireProcessTree: true); // SIGKILL mid-load: no shutdown code runs
-            await server.WaitForExitAsync(TestContext.Current.CancellationToken);
-            await stop.CancelAsync();
-            await Task.WhenAll(writers);
         }
-
-        using (var again = Start(spindle, app, state, port))
+        finally
         {
-            await WaitForPortAsync(port, again);
-            foreach (var key in acknowledged)
+            if (!server.HasExited)
             {
-                Assert.Equal(key, await client.GetStringAsync($"http://127.0.0.1:{port}/{key}", TestContext.Current.CancellationToken));
+                server.Kill(entireProcessTree: true);
+                await WaitAsync(server.WaitForExitAsync(TestContext.Current.CancellationToken), "the last server did not exit");
             }
 
-            again.Kill(entireProcessTree: true);
-            await again.WaitForExitAsync(TestContext.Current.CancellationToken);
+            server.Dispose();
         }
     }
 
@@ -81,8 +103,8 @@ public sealed class UpCrashTests : IDisposable
 
     private static async Task WaitForPortAsync(int port, Process server)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < Deadline)
         {
             if (server.HasExited)
             {
@@ -101,7 +123,19 @@ public sealed class UpCrashTests : IDisposable
             }
         }
 
-        throw new TimeoutException("spindle up did not start listening within 60 s");
+        throw new TimeoutException($"spindle up did not start listening on port {port} within {Deadline.TotalSeconds:0} s");
+    }
+
+    private static async Task WaitAsync(Task task, string what)
+    {
+        try
+        {
+            await task.WaitAsync(Deadline, TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"{what} within {Deadline.TotalSeconds:0} s");
+        }
     }
 
     private static int FreePort()

@@ -213,6 +213,8 @@ public sealed class StoreConfigurationTests : IDisposable
     [Fact]
     public void Labels_sharing_one_file_keep_their_keys_apart()
     {
+        // Issue #6: the two labels must really share the file: one database object (one pool, one writer lock), one
+        // file holding both labels' rows, and still each label's keys apart.
         var configPath = _temp.WriteFile("runtime-config.toml", """
             [key_value_store.a]
             type = "spin"
@@ -220,19 +222,40 @@ public sealed class StoreConfigurationTests : IDisposable
 
             [key_value_store.b]
             type = "spin"
-            path = "shared.db"
+            path = "./sub/../shared.db"
             """);
+        var recording = new RecordingProvider(_sqlite);
 
-        using var stores = StoreConfiguration.Build(new StoreSetup
+        using (var stores = StoreConfiguration.Build(new StoreSetup
         {
-            Providers = [_sqlite],
+            Providers = [recording],
             RuntimeConfig = RuntimeConfig.Load(configPath),
             StateDirFlag = "",
-        });
-        stores.Registry.Open("a").Set("k", "from-a"u8.ToArray());
+        }))
+        {
+            stores.Registry.Open("a").Set("k", "from-a"u8.ToArray());
+            Assert.Null(stores.Registry.Open("b").Get("k"));
+            stores.Registry.Open("b").Set("k", "from-b"u8.ToArray());
 
-        Assert.Null(stores.Registry.Open("b").Get("k"));
-        Assert.Equal("from-a", Encoding.UTF8.GetString(stores.Registry.Open("a").Get("k")!));
+            Assert.Equal("from-a", Encoding.UTF8.GetString(stores.Registry.Open("a").Get("k")!));
+            Assert.Equal("from-b", Encoding.UTF8.GetString(stores.Registry.Open("b").Get("k")!));
+            Assert.Equal(2, recording.Created.Count);
+            Assert.Same(recording.Created[0], recording.Created[1]);
+        }
+
+        Assert.Equal(["shared.db"], Directory.GetFiles(_temp.Path, "*.db", SearchOption.AllDirectories).Select(Path.GetFileName));
+        using var file = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_temp.Combine("shared.db")};Pooling=false");
+        file.Open();
+        using var rows = file.CreateCommand();
+        rows.CommandText = "SELECT store || '=' || CAST(value AS TEXT) FROM spin_key_value WHERE key = 'k' ORDER BY store";
+        using var reader = rows.ExecuteReader();
+        var found = new List<string>();
+        while (reader.Read())
+        {
+            found.Add(reader.GetString(0));
+        }
+
+        Assert.Equal(["a=from-a", "b=from-b"], found);
     }
 
     [Fact]
@@ -295,4 +318,23 @@ public sealed class StoreConfigurationTests : IDisposable
         StateDirFlag = stateDirFlag,
         AppDirectory = appDirectory,
     };
+
+    /// <summary>Passes every call to the real SQLite provider and keeps the managers it returns for files.</summary>
+    private sealed class RecordingProvider(SqliteStoreProvider inner) : KeyValueStoreProvider<SqliteStoreOptions>
+    {
+        public List<IKeyValueStoreManager> Created { get; } = [];
+
+        public override string Type => inner.Type;
+
+        public override IKeyValueStoreManager Create(SqliteStoreOptions options, StoreProviderContext context)
+        {
+            var manager = inner.Create(options, context);
+            if (options.Path is not null)
+            {
+                Created.Add(manager); // not the in-memory default store
+            }
+
+            return manager;
+        }
+    }
 }

@@ -170,7 +170,9 @@ public sealed class SpinFileCompatibilityTests : IDisposable
     [Fact]
     public void Write_waits_for_another_process_then_reports_a_locked_database()
     {
-        using var database = SqliteDatabase.OpenFile(DbPath);
+        // Issue #6: check that it waited the configured time before giving up.
+        var lockWait = TimeSpan.FromSeconds(1);
+        using var database = SqliteDatabase.OpenFile(DbPath, lockWait);
         var store = database.Open("default");
         store.Set("k", [1]);
         using var writer = OpenRaw();
@@ -182,9 +184,13 @@ public sealed class SpinFileCompatibilityTests : IDisposable
             command.ExecuteNonQuery();
         }
 
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var ex = Assert.Throws<Spindle.Core.KeyValueException>(() => store.Set("k", [3]));
+        var elapsed = started.Elapsed;
         Assert.Equal(Spindle.Core.KeyValueErrorKind.Io, ex.Kind);
         Assert.Contains("locked by another process", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("waited 1 s", ex.Message, StringComparison.Ordinal);
+        Assert.True(elapsed >= lockWait, $"gave up after {elapsed.TotalSeconds:0.00} s, before the configured wait of {lockWait.TotalSeconds:0} s");
         transaction.Rollback();
 
         // The failed write wrote nothing, and the store recovers once the lock is gone.

@@ -6,11 +6,11 @@ namespace Spindle.Sqlite;
 /// One pooled connection with its prepared statements. Used by one thread at a time (rented from
 /// <see cref="SqliteDatabase"/>), so the commands are reused without locking.
 /// </summary>
-internal sealed class SqliteSession : IDisposable
+internal sealed class PooledConnection : IDisposable
 {
     private readonly SqliteCommand?[] _commands = new SqliteCommand?[Sql.Statements.Length];
 
-    public SqliteSession(SqliteConnection connection) => Connection = connection;
+    public PooledConnection(SqliteConnection connection) => Connection = connection;
 
     public SqliteConnection Connection { get; }
 
@@ -18,8 +18,9 @@ internal sealed class SqliteSession : IDisposable
     public bool Broken { get; set; }
 
     /// <summary>
-    /// Returns the prepared command for <paramref name="statement"/> with <paramref name="transaction"/> attached.
-    /// Its parameters are in the order of <see cref="Sql.Parameters"/>: <c>$store</c>, <c>$key</c>, then the rest.
+    /// Returns the prepared command for <paramref name="statement"/> with <paramref name="transaction"/> attached. It
+    /// holds one parameter for each name of <see cref="Sql.Parameters"/> its text uses; bind them by name, for example
+    /// <c>command.Parameters[Sql.Key].Value = key</c>.
     /// </summary>
     public SqliteCommand Command(Statement statement, SqliteTransaction? transaction = null)
     {
