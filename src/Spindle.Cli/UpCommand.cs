@@ -53,7 +53,7 @@ internal sealed class UpCommand(CliConsole console)
     private readonly Option<int> _maxStores = new("--max-open-stores")
     {
         Description = "Most key-value stores one instance may have open (store-table-full past it)",
-        DefaultValueFactory = _ => Core.HandleTable<Core.IKeyValueStore>.DefaultCapacity,
+        DefaultValueFactory = _ => HostOptions.DefaultStoreHandleCapacity,
     };
 
     public Command Build()

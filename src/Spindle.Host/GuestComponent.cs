@@ -73,7 +73,7 @@ public sealed class GuestComponent
             .WithStandardErrorCallback(output.Stderr));
         store.SetEpochDeadline(_engine.DeadlineTicks);
 
-        var context = new GuestContext(Id, new KeyValueSession(_stores, options.StoreHandleCapacity), options, _logger);
+        var context = new GuestContext(Id, new StoreHandles(_stores, options.StoreHandleCapacity), options, _logger);
         using var scope = context.Enter();
         try
         {

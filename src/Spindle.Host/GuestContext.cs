@@ -8,7 +8,7 @@ namespace Spindle.Host;
 /// What a host call needs about the instance that made it. Set on the guest's thread around every call into the
 /// guest, so import callbacks find it without a <c>Caller</c> lookup.
 /// </summary>
-internal sealed class GuestContext(string componentId, KeyValueSession keyValue, HostOptions options, ILogger logger)
+internal sealed class GuestContext(string componentId, StoreHandles keyValue, HostOptions options, ILogger logger)
 {
     [ThreadStatic]
     private static GuestContext? _current;
@@ -18,7 +18,7 @@ internal sealed class GuestContext(string componentId, KeyValueSession keyValue,
 
     public string ComponentId { get; } = componentId;
 
-    public KeyValueSession KeyValue { get; } = keyValue;
+    public StoreHandles KeyValue { get; } = keyValue;
 
     public HostOptions Options { get; } = options;
 

@@ -14,6 +14,9 @@ public sealed record HostOptions
     /// </summary>
     public const int MaxInstancesLimit = 1000;
 
+    /// <summary>Default <see cref="StoreHandleCapacity"/>: 1024 open stores per instance.</summary>
+    public const int DefaultStoreHandleCapacity = 1024;
+
     /// <summary>Default <see cref="MaxMemoryBytes"/>: 256 MiB of linear memory per instance.</summary>
     public const long DefaultMaxMemoryBytes = 256L * 1024 * 1024;
 
@@ -49,7 +52,7 @@ public sealed record HostOptions
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 
     /// <summary>Most key-value stores one instance may have open (WIT <c>store-table-full</c> past it).</summary>
-    public int StoreHandleCapacity { get; init; } = HandleTable<IKeyValueStore>.DefaultCapacity;
+    public int StoreHandleCapacity { get; init; } = DefaultStoreHandleCapacity;
 
     /// <summary>
     /// Largest result the host buffers for a guest (for example all keys of <c>get-keys</c>); past it the call fails

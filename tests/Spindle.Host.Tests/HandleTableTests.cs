@@ -1,4 +1,6 @@
-namespace Spindle.Core.Tests;
+using Spindle.Core;
+
+namespace Spindle.Host.Tests;
 
 public sealed class HandleTableTests
 {

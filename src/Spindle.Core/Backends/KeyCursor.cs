@@ -7,7 +7,7 @@ namespace Spindle.Core;
 /// The list-keys cursor format shared by all backends: the last key returned, so the next page starts strictly after
 /// it (keyset paging). Keys added or removed between pages therefore never make a key repeat or go missing.
 /// </summary>
-public static class KeyCursor
+internal static class KeyCursor
 {
     private const string Prefix = "k1.";
 

@@ -1,10 +1,12 @@
-namespace Spindle.Core.Tests;
+using Spindle.Core;
 
-public sealed class KeyValueSessionTests : IDisposable
+namespace Spindle.Host.Tests;
+
+public sealed class StoreHandlesTests : IDisposable
 {
     private readonly StoreRegistry _registry = new();
 
-    public KeyValueSessionTests()
+    public StoreHandlesTests()
     {
         _registry.Add("default", new InMemoryStoreManager());
         _registry.Add("secret", new InMemoryStoreManager());
@@ -13,7 +15,7 @@ public sealed class KeyValueSessionTests : IDisposable
     [Fact]
     public void Open_returns_handles_to_granted_stores()
     {
-        var session = new KeyValueSession(_registry.ForComponent(["default"]));
+        var session = new StoreHandles(_registry.ForComponent(["default"]));
         var handle = session.Open("default");
         session.Get(handle).Set("k", [1]);
         Assert.Equal([1], _registry.Open("default").Get("k"));
@@ -22,7 +24,7 @@ public sealed class KeyValueSessionTests : IDisposable
     [Fact]
     public void Label_not_granted_is_access_denied_even_if_it_exists()
     {
-        var session = new KeyValueSession(_registry.ForComponent(["default"]));
+        var session = new StoreHandles(_registry.ForComponent(["default"]));
         var ex = Assert.Throws<KeyValueException>(() => session.Open("secret"));
         Assert.Equal(KeyValueErrorKind.AccessDenied, ex.Kind);
         Assert.Contains("key_value_stores", ex.Message, StringComparison.Ordinal);
@@ -32,14 +34,14 @@ public sealed class KeyValueSessionTests : IDisposable
     [Fact]
     public void Granted_label_with_no_store_is_no_such_store()
     {
-        var session = new KeyValueSession(_registry.ForComponent(["default", "missing"]));
+        var session = new StoreHandles(_registry.ForComponent(["default", "missing"]));
         Assert.Equal(KeyValueErrorKind.NoSuchStore, Assert.Throws<KeyValueException>(() => session.Open("missing")).Kind);
     }
 
     [Fact]
     public void Component_with_no_labels_can_open_nothing()
     {
-        var session = new KeyValueSession(_registry.ForComponent([]));
+        var session = new StoreHandles(_registry.ForComponent([]));
         Assert.Equal(KeyValueErrorKind.AccessDenied, Assert.Throws<KeyValueException>(() => session.Open("default")).Kind);
     }
 
@@ -49,7 +51,7 @@ public sealed class KeyValueSessionTests : IDisposable
         // Issue #6: the session opens through the counting manager itself, not through a registry that caches stores,
         // so every open the session makes is counted.
         var opens = 0;
-        var session = new KeyValueSession(new CountingManager(() => opens++), capacity: 2);
+        var session = new StoreHandles(new CountingManager(() => opens++), capacity: 2);
         session.Open("default");
         session.Open("default");
         Assert.Equal(2, opens);
@@ -62,7 +64,7 @@ public sealed class KeyValueSessionTests : IDisposable
     [Fact]
     public void Closed_handle_is_invalid_store_and_close_of_unknown_is_a_no_op()
     {
-        var session = new KeyValueSession(_registry.ForComponent(["default"]));
+        var session = new StoreHandles(_registry.ForComponent(["default"]));
         var handle = session.Open("default");
         session.Close(handle);
         Assert.Equal(KeyValueErrorKind.InvalidStore, Assert.Throws<KeyValueException>(() => session.Get(handle)).Kind);

@@ -8,7 +8,7 @@ namespace Spindle.Core;
 /// whitespace. Spin stores 8-byte little-endian on SQLite and decimal on Redis; Spindle uses decimal everywhere so the
 /// bytes an app reads back do not depend on the backend.
 /// </summary>
-public static class CounterEncoding
+internal static class CounterEncoding
 {
     /// <summary>Encodes <paramref name="value"/>.</summary>
     public static byte[] Encode(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));

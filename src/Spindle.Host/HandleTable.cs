@@ -1,4 +1,6 @@
-namespace Spindle.Core;
+using Spindle.Core;
+
+namespace Spindle.Host;
 
 /// <summary>
 /// The u32 store handles of one guest instance (WIT v1 <c>type store = u32</c>). Handles count up from 0 and are not
@@ -6,7 +8,7 @@ namespace Spindle.Core;
 /// than silently reaching another store. Not thread-safe: one instance runs on one thread at a time.
 /// </summary>
 /// <typeparam name="T">What a handle refers to.</typeparam>
-public sealed class HandleTable<T>
+internal sealed class HandleTable<T>
     where T : class
 {
     /// <summary>Default <see cref="Capacity"/>: 1024 open handles per instance.</summary>

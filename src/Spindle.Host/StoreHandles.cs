@@ -1,18 +1,21 @@
-namespace Spindle.Core;
+using Spindle.Core;
+
+namespace Spindle.Host;
 
 /// <summary>
-/// The key-value state of one guest instance: the stores it opened, by u32 handle, over the labels it may use. This is
-/// what the v1 interfaces (<c>key-value</c>, <c>fermyon:spin/key-value</c>) operate on.
+/// The key-value stores one guest instance has open, by u32 handle, over the labels it may use. This is what the v1
+/// interfaces (<c>key-value</c>, <c>fermyon:spin/key-value</c>) operate on. Host-only state: it lives and dies with
+/// one instance.
 /// </summary>
-public sealed class KeyValueSession
+internal sealed class StoreHandles
 {
     private readonly IKeyValueStoreManager _stores;
     private readonly HandleTable<IKeyValueStore> _handles;
 
-    /// <summary>Creates a session that opens stores through <paramref name="stores"/>.</summary>
+    /// <summary>Creates a table that opens stores through <paramref name="stores"/>.</summary>
     /// <param name="stores">Usually <see cref="StoreRegistry.ForComponent"/>, which enforces the component's labels.</param>
-    /// <param name="capacity">Most stores open at once; see <see cref="HandleTable{T}.DefaultCapacity"/>.</param>
-    public KeyValueSession(IKeyValueStoreManager stores, int capacity = HandleTable<IKeyValueStore>.DefaultCapacity)
+    /// <param name="capacity">Most stores open at once; see <see cref="HostOptions.DefaultStoreHandleCapacity"/>.</param>
+    public StoreHandles(IKeyValueStoreManager stores, int capacity = HostOptions.DefaultStoreHandleCapacity)
     {
         ArgumentNullException.ThrowIfNull(stores);
         _stores = stores;
