@@ -12,6 +12,7 @@ public sealed class UpRequestBodyTests : IDisposable
     private const int MiB = 1024 * 1024;
     private static readonly string Probe = RepoPaths.Combine("tests", "wasm", "kv-probe");
     private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly TempDirectory _temp = new();
 
     // Issue #6: the limit was a fixed, undocumented 32 MiB.
     [Fact]
@@ -48,7 +49,9 @@ public sealed class UpRequestBodyTests : IDisposable
         var spindle = Path.Combine(AppContext.BaseDirectory, "spindle.dll");
         var port = FreePort();
         string[] args = [spindle, "up", .. ProbeArgs("--listen", $"127.0.0.1:{port}", "--max-instances", $"{MaxInstances}", "--max-request-body-bytes", $"{Limit}")];
-        using var server = Process.Start(new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var start = new ProcessStartInfo("dotnet", args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["SPINDLE_CACHE_DIR"] = _temp.Combine("cache"); // a compile cache of its own
+        using var server = Process.Start(start)!;
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         server.OutputDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
         server.ErrorDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
@@ -102,7 +105,11 @@ public sealed class UpRequestBodyTests : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _temp.Dispose();
+    }
 
     private static string[] ProbeArgs(params string[] more) =>
         ["-f", Probe, "--runtime-config-file", Path.Combine(Probe, "runtime-config.toml"), .. more];
