@@ -56,6 +56,12 @@ internal sealed class UpCommand(CliConsole console)
         DefaultValueFactory = _ => HostOptions.DefaultStoreHandleCapacity,
     };
 
+    private readonly Option<long> _maxBody = new("--max-request-body-bytes")
+    {
+        Description = "Largest request body accepted; a larger one gets 413",
+        DefaultValueFactory = _ => HttpTriggerOptions.DefaultMaxRequestBodyBytes,
+    };
+
     public Command Build()
     {
         var up = new Command("up", "Serve a Spin application (spin.toml) over HTTP");
@@ -66,6 +72,7 @@ internal sealed class UpCommand(CliConsole console)
         up.Options.Add(_timeout);
         up.Options.Add(_maxMemory);
         up.Options.Add(_maxStores);
+        up.Options.Add(_maxBody);
         up.SetAction(RunAsync);
         return up;
     }
@@ -84,6 +91,9 @@ internal sealed class UpCommand(CliConsole console)
             CompilationCacheDirectory = CompilationCacheDirectory(),
         };
         var seeds = (parse.GetValue(_keyValues) ?? []).Select(ParseSeed).ToList();
+        var maxBody = parse.GetValue(_maxBody) is >= 0 and <= HttpTriggerOptions.MaxRequestBodyBytesLimit
+            ? parse.GetValue(_maxBody)
+            : throw new ConfigurationException(null, "--max-request-body-bytes", $"must be between 0 and {HttpTriggerOptions.MaxRequestBodyBytesLimit}");
 
         var setup = _app.Resolve(parse, manifestRequired: true);
         var manifest = setup.Manifest!;
@@ -102,7 +112,7 @@ internal sealed class UpCommand(CliConsole console)
         using var deferred = new DeferredStores(hostOptions.RequestTimeout);
         var routes = LoadRoutes(manifest, engine, deferred);
 
-        var trigger = new HttpTrigger(new HttpTriggerOptions { Listen = listen }, routes, loggerFactory, hostOptions.MaxConcurrentInstances);
+        var trigger = new HttpTrigger(new HttpTriggerOptions { Listen = listen, MaxRequestBodyBytes = maxBody }, routes, loggerFactory, hostOptions.MaxConcurrentInstances);
         await using var triggerScope = trigger.ConfigureAwait(false);
         try
         {
@@ -143,6 +153,11 @@ internal sealed class UpCommand(CliConsole console)
 
             var baseUrl = trigger.BaseUrl!.ToString().TrimEnd('/');
             await stdout.WriteLineAsync($"Serving {baseUrl}").ConfigureAwait(false);
+            if (!IPAddress.IsLoopback(listen.Address))
+            {
+                await console.Error.WriteLineAsync($"warning: listening on {trigger.BaseUrl.Authority}, which is reachable from other machines; use 127.0.0.1 to serve only this one").ConfigureAwait(false);
+            }
+
             await stdout.WriteLineAsync("Available Routes:").ConfigureAwait(false);
             foreach (var route in routes)
             {

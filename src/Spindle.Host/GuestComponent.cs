@@ -44,13 +44,37 @@ public sealed class GuestComponent
     public Task<HttpGuestResponse>? TryHandleHttpAsync(HttpGuestRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var method = MethodIndex(request.Method);
-        if (method < 0)
-        {
-            throw new ArgumentException($"method {request.Method} is not one Spin 1.x guests accept; answer 405 instead", nameof(request));
-        }
+        var method = CheckedMethodIndex(request);
+        return _engine.Scheduler.TryReserve() is { } lease ? RunAsync(request, method, lease) : null;
+    }
 
-        return _engine.Scheduler.TryRunAsync(() => Invoke(instance =>
+    /// <summary>
+    /// Takes an instance slot for a request whose body is not read yet, or returns <see langword="null"/> when
+    /// <see cref="HostOptions.MaxConcurrentInstances"/> slots are taken (answer 503 without reading the body).
+    /// </summary>
+    public GuestInstanceLease? TryReserveInstance() => _engine.Scheduler.TryReserve();
+
+    /// <summary>Starts handling <paramref name="request"/> on a guest thread in the slot <paramref name="lease"/> holds, which is freed when the instance ends.</summary>
+    /// <remarks>The task fails with <see cref="GuestInvocationException"/> when the guest traps, times out or breaks the ABI.</remarks>
+    /// <exception cref="ArgumentException">The method is not one Spin 1.x accepts, or the lease is from another engine (the lease stays unused).</exception>
+    /// <exception cref="InvalidOperationException">The lease was already used or disposed.</exception>
+    public Task<HttpGuestResponse> HandleHttpAsync(HttpGuestRequest request, GuestInstanceLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(lease);
+        return RunAsync(request, CheckedMethodIndex(request), lease);
+    }
+
+    private static int CheckedMethodIndex(HttpGuestRequest request)
+    {
+        var method = MethodIndex(request.Method);
+        return method >= 0
+            ? method
+            : throw new ArgumentException($"method {request.Method} is not one Spin 1.x guests accept; answer 405 instead", nameof(request));
+    }
+
+    private Task<HttpGuestResponse> RunAsync(HttpGuestRequest request, int method, GuestInstanceLease lease) =>
+        _engine.Scheduler.RunAsync(lease, () => Invoke(instance =>
         {
             var handler = instance.Instance.GetFunction<int, int, int, int, int, int, int, int, int, int, int>(HttpAbi.ExportName)
                 ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the module does not export {HttpAbi.ExportName}");
@@ -59,7 +83,6 @@ public sealed class GuestComponent
             var responsePointer = handler(a.Method, a.UriPtr, a.UriLen, a.HeadersPtr, a.HeadersLen, a.ParamsPtr, a.ParamsLen, a.BodyIsSome, a.BodyPtr, a.BodyLen);
             return HttpAbi.Lift(memory, responsePointer);
         }));
-    }
 
     /// <summary>Runs <paramref name="action"/> against a fresh instance on the calling thread (for tests and benchmarks).</summary>
     internal T Invoke<T>(Func<LiveInstance, T> action)

@@ -20,7 +20,13 @@ internal sealed class GuestScheduler : IDisposable
     public GuestScheduler(int maxConcurrent) => _maxConcurrent = maxConcurrent;
 
     /// <summary>Starts <paramref name="work"/> on a guest thread, or returns <see langword="null"/> when at the cap.</summary>
-    public Task<T>? TryRunAsync<T>(Func<T> work)
+    public Task<T>? TryRunAsync<T>(Func<T> work) => TryReserve() is { } lease ? RunAsync(lease, work) : null;
+
+    /// <summary>
+    /// Takes one slot under the cap, or returns <see langword="null"/> when every slot is taken. The slot stays taken
+    /// until the work run with it (<see cref="RunAsync"/>) finishes, or until the lease is disposed unused.
+    /// </summary>
+    public GuestInstanceLease? TryReserve()
     {
         var inFlight = Interlocked.Increment(ref _inFlight);
         if (inFlight > _maxConcurrent)
@@ -29,8 +35,23 @@ internal sealed class GuestScheduler : IDisposable
             return null;
         }
 
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A reserved slot counts as in flight, so there is a thread for it by the time its work is queued.
         EnsureWorkers(inFlight);
+        return new GuestInstanceLease(this);
+    }
+
+    /// <summary>Starts <paramref name="work"/> on a guest thread in the slot <paramref name="lease"/> holds; the slot is freed when it ends.</summary>
+    /// <exception cref="ArgumentException">The lease is another scheduler's.</exception>
+    /// <exception cref="InvalidOperationException">The lease was already used or disposed.</exception>
+    public Task<T> RunAsync<T>(GuestInstanceLease lease, Func<T> work)
+    {
+        if (!lease.IsFrom(this))
+        {
+            throw new ArgumentException("the lease was reserved from another engine; reserve it from the component that runs the request", nameof(lease));
+        }
+
+        lease.Take();
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
             try
@@ -43,11 +64,14 @@ internal sealed class GuestScheduler : IDisposable
             }
             finally
             {
-                Interlocked.Decrement(ref _inFlight);
+                Release();
             }
         });
         return completion.Task;
     }
+
+    /// <summary>Frees a slot taken by <see cref="TryReserve"/>.</summary>
+    internal void Release() => Interlocked.Decrement(ref _inFlight);
 
     public void Dispose() => _work.CompleteAdding();
 
@@ -67,9 +91,21 @@ internal sealed class GuestScheduler : IDisposable
 
     private void Work()
     {
-        foreach (var item in _work.GetConsumingEnumerable())
+        while (RunNext())
         {
-            item();
         }
+    }
+
+    // One item per call, so that no local or enumerator of the loop keeps the last item (and the request body its
+    // closure holds) alive while the thread waits for the next one. Issue #6
+    private bool RunNext()
+    {
+        if (!_work.TryTake(out var item, Timeout.Infinite))
+        {
+            return false;
+        }
+
+        item();
+        return true;
     }
 }

@@ -18,6 +18,12 @@ namespace Spindle.Trigger.Http;
 /// </summary>
 public sealed class HttpTrigger : IAsyncDisposable
 {
+    // Chunked bodies are read in pieces below the large object heap's threshold (85,000 bytes).
+    private const int BodyPieceBytes = 64 * 1024;
+
+    // Must hold a request line and all headers (Kestrel's limits: 8 KiB and 32 KiB).
+    private const long RequestReadAheadBytes = 64 * 1024;
+
     private static readonly HashSet<string> HopByHopHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "content-length",
@@ -27,14 +33,19 @@ public sealed class HttpTrigger : IAsyncDisposable
     private readonly HttpRouter _router;
     private readonly ILogger _logger;
     private readonly int _maxInstances;
+    private readonly long _maxRequestBodyBytes;
+    private readonly LargeBufferCollector _largeBuffers = new(TimeSpan.FromMilliseconds(500));
 
     /// <summary>Builds the server; call <see cref="StartAsync"/> to listen.</summary>
     /// <exception cref="ArgumentException">Two routes have the same pattern.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="HttpTriggerOptions.MaxRequestBodyBytes"/> is negative or above <see cref="HttpTriggerOptions.MaxRequestBodyBytesLimit"/>.</exception>
     public HttpTrigger(HttpTriggerOptions options, IReadOnlyList<HttpRoute> routes, ILoggerFactory loggerFactory, int maxInstances)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRequestBodyBytes, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRequestBodyBytes, HttpTriggerOptions.MaxRequestBodyBytesLimit, nameof(options));
         var duplicate = routes.GroupBy(r => r.Pattern, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -45,14 +56,23 @@ public sealed class HttpTrigger : IAsyncDisposable
         _router = new HttpRouter(routes);
         _logger = loggerFactory.CreateLogger<HttpTrigger>();
         _maxInstances = maxInstances;
+        _maxRequestBodyBytes = options.MaxRequestBodyBytes;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+
+        // What a connection reads ahead of the app is held in Kestrel's pinned block pool, which keeps its peak size:
+        // at the default 1 MiB per connection, a burst of 64 uploads (even refused ones, which Kestrel drains) left
+        // 50 MiB behind.
+        builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = RequestReadAheadBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Bounds the bodies Kestrel drains unread (after a 503 or 413); the trigger counts those it reads itself.
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+
+            kestrel.Limits.MaxRequestBufferSize = RequestReadAheadBytes;
             kestrel.Listen(options.Listen);
         });
         _app = builder.Build();
@@ -62,7 +82,10 @@ public sealed class HttpTrigger : IAsyncDisposable
     /// <summary>The routes served.</summary>
     public IReadOnlyList<HttpRoute> Routes { get; }
 
-    /// <summary>The URL the server listens on, such as <c>http://127.0.0.1:3000</c>; set by <see cref="StartAsync"/>.</summary>
+    /// <summary>
+    /// The address bound, such as <c>http://127.0.0.1:3000</c>, or <c>http://[::]:3000</c> when listening on every
+    /// interface; set by <see cref="StartAsync"/>, with the port chosen when <see cref="HttpTriggerOptions.Listen"/> had 0.
+    /// </summary>
     public Uri? BaseUrl { get; private set; }
 
     /// <summary>Starts listening.</summary>
@@ -71,7 +94,7 @@ public sealed class HttpTrigger : IAsyncDisposable
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        BaseUrl = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        BaseUrl = new Uri(address);
     }
 
     /// <summary>Stops accepting requests and waits for those in flight.</summary>
@@ -100,20 +123,16 @@ public sealed class HttpTrigger : IAsyncDisposable
             return;
         }
 
-        byte[] body;
-        try
+        // Admission comes before the body is read: a request refused with 503 or 413 never has its body buffered,
+        // so at most MaxConcurrentInstances bodies are held at once.
+        if (request.ContentLength > _maxRequestBodyBytes)
         {
-            body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            context.Response.StatusCode = ex.StatusCode;
+            await RefuseTooLargeAsync(context).ConfigureAwait(false);
             return;
         }
 
-        var guestRequest = new HttpGuestRequest(request.Method, rawTarget, Headers(context, route, rawTarget, path), body);
-        var invocation = route.Component.TryHandleHttpAsync(guestRequest);
-        if (invocation is null)
+        using var lease = route.Component.TryReserveInstance();
+        if (lease is null)
         {
             Log.Overloaded(_logger, request.Method, path, _maxInstances);
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -122,20 +141,67 @@ public sealed class HttpTrigger : IAsyncDisposable
             return;
         }
 
-        HttpGuestResponse response;
+        await ServeAsync(context, route, lease, rawTarget, path).ConfigureAwait(false);
+    }
+
+    // Reads the body in the slot the lease holds, runs the guest and writes its response.
+    private async Task ServeAsync(HttpContext context, HttpRoute route, GuestInstanceLease lease, string rawTarget, string path)
+    {
+        var request = context.Request;
+        byte[] body;
         try
         {
-            response = await invocation.ConfigureAwait(false);
+            body = await ReadBodyAsync(context, _maxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (GuestInvocationException ex)
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+            await RefuseTooLargeAsync(context).ConfigureAwait(false);
             return;
         }
+        catch (BadHttpRequestException ex)
+        {
+            context.Response.StatusCode = ex.StatusCode;
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away mid-body; there is no one to answer
+        }
 
-        await WriteResponseAsync(context, route, response).ConfigureAwait(false);
+        var largeRequest = _largeBuffers.TryEnter(body.Length);
+        var largeResponse = false;
+        try
+        {
+            var guestRequest = new HttpGuestRequest(request.Method, rawTarget, GuestRequestHeaders.Build(context, route, rawTarget, path), body);
+            HttpGuestResponse response;
+            try
+            {
+                response = await route.Component.HandleHttpAsync(guestRequest, lease).ConfigureAwait(false);
+            }
+            catch (GuestInvocationException ex)
+            {
+                Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            largeResponse = _largeBuffers.TryEnter(response.Body?.Length ?? 0);
+            await WriteResponseAsync(context, route, response).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Counted until the response is written: only then are the body arrays garbage.
+            if (largeRequest)
+            {
+                _largeBuffers.Leave();
+            }
+
+            if (largeResponse)
+            {
+                _largeBuffers.Leave();
+            }
+        }
     }
 
     private async Task WriteResponseAsync(HttpContext context, HttpRoute route, HttpGuestResponse response)
@@ -204,37 +270,71 @@ public sealed class HttpTrigger : IAsyncDisposable
         return true;
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task RefuseTooLargeAsync(HttpContext context)
     {
-        if (request.ContentLength == 0)
+        // Not reading the body: closing the connection spares the client uploading the rest of it.
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.Headers.Connection = "close";
+        await context.Response.WriteAsync($"request body too large: this server accepts at most {_maxRequestBodyBytes} bytes\n", context.RequestAborted).ConfigureAwait(false);
+    }
+
+    // Reads the whole body into an array of exactly its size: the guest needs it in one piece, and an exact array
+    // is garbage as soon as the response is written (no pool keeps it, nothing pins it).
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context, long limit, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false || request.ContentLength == 0)
         {
             return [];
         }
 
-        using var buffer = request.ContentLength is { } length and > 0 ? new MemoryStream((int)Math.Min(length, int.MaxValue)) : new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return buffer.ToArray();
-    }
-
-    // The request's own headers (names in lower case, as Spin passes them) plus Spin's spin-* headers.
-    private static List<KeyValuePair<string, string>> Headers(HttpContext context, HttpRoute route, string rawTarget, string path)
-    {
-        var headers = new List<KeyValuePair<string, string>>(context.Request.Headers.Count + 7);
-        foreach (var (name, values) in context.Request.Headers)
+        if (request.ContentLength is { } length)
         {
-            headers.Add(new(name.ToLowerInvariant(), values.ToString()));
+            // The caller has refused a length over the limit, which is at most 1 GiB.
+            var body = GC.AllocateUninitializedArray<byte>(checked((int)length));
+            await request.Body.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+            return body;
         }
 
-        var request = context.Request;
-        var connection = context.Connection;
-        var client = connection.RemoteIpAddress is null ? string.Empty : new IPEndPoint(connection.RemoteIpAddress, connection.RemotePort).ToString();
-        headers.Add(new("spin-full-url", $"{request.Scheme}://{request.Host}{rawTarget}"));
-        headers.Add(new("spin-path-info", route.PathInfo(path)));
-        headers.Add(new("spin-matched-route", route.Pattern));
-        headers.Add(new("spin-base-path", "/"));
-        headers.Add(new("spin-raw-component-route", route.Pattern));
-        headers.Add(new("spin-component-route", route.BasePath));
-        headers.Add(new("spin-client-addr", client));
-        return headers;
+        // Chunked: collect bounded pieces, then copy them once into the exact array. Kestrel counts the chunk
+        // framing against its limit, so a body of exactly the limit would be refused: count the body itself here.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit)
+        {
+            kestrelLimit.MaxRequestBodySize = null;
+        }
+
+        var pieces = new List<byte[]>();
+        var total = 0;
+        while (true)
+        {
+            var piece = new byte[BodyPieceBytes];
+            var filled = await request.Body.ReadAtLeastAsync(piece, piece.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (filled == 0)
+            {
+                break;
+            }
+
+            pieces.Add(filled == piece.Length ? piece : piece[..filled]);
+            total = checked(total + filled);
+            if (total > limit)
+            {
+                throw new BadHttpRequestException($"request body over {limit} bytes", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (filled < piece.Length)
+            {
+                break;
+            }
+        }
+
+        var all = GC.AllocateUninitializedArray<byte>(total);
+        var at = 0;
+        foreach (var piece in pieces)
+        {
+            piece.CopyTo(all, at);
+            at += piece.Length;
+        }
+
+        return all;
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, CapturingLoggerProvider log)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
@@ -34,8 +34,9 @@ internal sealed class ProbeServer : IAsyncDisposable
         _registry.Add("failing", new FailingBackend());
         _engine = new WasmEngine(options with { CompilationCacheDirectory = Path.Combine(_folder, "cache") }, _loggerFactory);
         var component = _engine.LoadComponent("probe", ProbePath, _registry.ForComponent(["default", "other", "failing"]));
+        Component = component;
         _trigger = new HttpTrigger(
-            new HttpTriggerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
+            (triggerOptions ?? new HttpTriggerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
             [new HttpRoute("/...", component)],
             _loggerFactory,
             options.MaxConcurrentInstances);
@@ -46,6 +47,9 @@ internal sealed class ProbeServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The probe component behind route <c>/...</c>.</summary>
+    public GuestComponent Component { get; }
+
     public SqliteDatabase Database { get; }
 
     public string DatabasePath { get; }
@@ -54,10 +58,11 @@ internal sealed class ProbeServer : IAsyncDisposable
 
     public Uri BaseUrl => _trigger.BaseUrl!;
 
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null)
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
+            triggerOptions,
             new CapturingLoggerProvider());
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         return server;
