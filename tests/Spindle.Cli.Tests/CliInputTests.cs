@@ -38,6 +38,8 @@ public sealed class CliInputTests : IDisposable
         { ["up", "--max-key-bytes", "-1"], "--max-key-bytes" },
         { ["up", "--max-value-bytes", "0"], "--max-value-bytes" },
         { ["up", "--max-value-bytes", "2147483647"], "--max-value-bytes" },
+        { ["up", "--max-request-body-bytes", "-1"], "--max-request-body-bytes" },
+        { ["up", "--max-request-body-bytes", "9999999999999"], "--max-request-body-bytes" },
         { ["up", "--key-value", "novalue"], "--key-value" },
         { ["up", "--key-value", "=v"], "--key-value" },
         { ["up", "--state-dir", "/etc/hostname"], "--state-dir" },
