@@ -29,6 +29,10 @@ public sealed class WasmEngine : IDisposable
 
     private readonly Engine _engine;
     private readonly Linker _linker;
+
+    // Each holds a reference to the native engine: undisposed, they keep its pooling allocator (thousands of memory
+    // mappings) alive after Dispose, and a process that creates engines runs out of mappings.
+    private readonly ConcurrentBag<Linker> _componentLinkers = [];
     private readonly ConcurrentDictionary<string, Lazy<Module>> _modules = new(StringComparer.Ordinal);
     private readonly GuestScheduler _scheduler;
     private readonly Thread _epochThread;
@@ -106,6 +110,7 @@ public sealed class WasmEngine : IDisposable
         // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
         // wasi-outbound-http, ...) can be stubbed for this module: it loads, and only a call to one traps.
         var linker = _linker.Clone();
+        _componentLinkers.Add(linker);
         linker.DefineUnknownImportsAsTraps(module);
         return new GuestComponent(this, componentId, module, linker, stores);
     }
@@ -119,6 +124,11 @@ public sealed class WasmEngine : IDisposable
         foreach (var module in _modules.Values.Where(m => m.IsValueCreated))
         {
             module.Value.Dispose();
+        }
+
+        foreach (var linker in _componentLinkers)
+        {
+            linker.Dispose();
         }
 
         _linker.Dispose();
