@@ -3,8 +3,8 @@ using System.Text;
 namespace Spindle.Core;
 
 /// <summary>
-/// Applies <see cref="KeyValueLimits"/> and key validation in front of a backend, so every backend behaves the same and
-/// an oversized call writes nothing.
+/// Applies <see cref="KeyValueLimits"/>, key validation and the thread's <see cref="KeyValueDeadline"/> in front of a
+/// backend, so every backend behaves the same, an oversized call writes nothing, and no call starts after the deadline.
 /// </summary>
 internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) : IKeyValueStore
 {
@@ -17,12 +17,14 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public byte[]? Get(string key)
     {
+        KeyValueDeadline.ThrowIfPassed("get", inner.Label);
         CheckKey(key);
         return inner.Get(key);
     }
 
     public void Set(string key, byte[] value)
     {
+        KeyValueDeadline.ThrowIfPassed("set", inner.Label);
         CheckKey(key);
         CheckValue(key, value);
         inner.Set(key, value);
@@ -30,18 +32,21 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public void Delete(string key)
     {
+        KeyValueDeadline.ThrowIfPassed("delete", inner.Label);
         CheckKey(key);
         inner.Delete(key);
     }
 
     public bool Exists(string key)
     {
+        KeyValueDeadline.ThrowIfPassed("exists", inner.Label);
         CheckKey(key);
         return inner.Exists(key);
     }
 
     public KeyPage ListKeys(string? prefix = null, string? cursor = null, int limit = KeyValueLimits.DefaultPageSize)
     {
+        KeyValueDeadline.ThrowIfPassed("list-keys", inner.Label);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         if (prefix is not null)
         {
@@ -53,6 +58,7 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public IReadOnlyList<KeyValuePair<string, byte[]?>> GetMany(IReadOnlyList<string> keys)
     {
+        KeyValueDeadline.ThrowIfPassed("get-many", inner.Label);
         ArgumentNullException.ThrowIfNull(keys);
         foreach (var key in keys)
         {
@@ -64,6 +70,7 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public void SetMany(IReadOnlyList<KeyValuePair<string, byte[]>> items)
     {
+        KeyValueDeadline.ThrowIfPassed("set-many", inner.Label);
         ArgumentNullException.ThrowIfNull(items);
 
         // Validate everything first: a batch with one oversized entry writes nothing.
@@ -78,6 +85,7 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public void DeleteMany(IReadOnlyList<string> keys)
     {
+        KeyValueDeadline.ThrowIfPassed("delete-many", inner.Label);
         ArgumentNullException.ThrowIfNull(keys);
         foreach (var key in keys)
         {
@@ -89,18 +97,21 @@ internal sealed class LimitedStore(IKeyValueStore inner, KeyValueLimits limits) 
 
     public long Increment(string key, long delta)
     {
+        KeyValueDeadline.ThrowIfPassed("increment", inner.Label);
         CheckKey(key);
         return inner.Increment(key, delta);
     }
 
     public VersionedValue GetVersioned(string key)
     {
+        KeyValueDeadline.ThrowIfPassed("get", inner.Label);
         CheckKey(key);
         return inner.GetVersioned(key);
     }
 
     public bool TrySwap(string key, string? expectedVersion, byte[] value)
     {
+        KeyValueDeadline.ThrowIfPassed("compare-and-swap", inner.Label);
         CheckKey(key);
         CheckValue(key, value);
         return inner.TrySwap(key, expectedVersion, value);

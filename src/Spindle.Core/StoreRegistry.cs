@@ -9,10 +9,9 @@ namespace Spindle.Core;
 /// </summary>
 public sealed class StoreRegistry : IKeyValueStoreManager, IDisposable
 {
-    private readonly Dictionary<string, IKeyValueStoreManager> _managers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IKeyValueStore> _opened = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LabelSlot> _slots = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private bool _disposed;
+    private volatile bool _disposed;
 
     /// <summary>Creates an empty registry enforcing <paramref name="limits"/>.</summary>
     public StoreRegistry(KeyValueLimits? limits = null)
@@ -31,7 +30,7 @@ public sealed class StoreRegistry : IKeyValueStoreManager, IDisposable
         {
             lock (_gate)
             {
-                return [.. _managers.Keys];
+                return [.. _slots.Keys];
             }
         }
     }
@@ -45,7 +44,7 @@ public sealed class StoreRegistry : IKeyValueStoreManager, IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_managers.TryAdd(label, manager))
+            if (!_slots.TryAdd(label, new LabelSlot(manager)))
             {
                 throw new ArgumentException($"store label '{label}' is already defined", nameof(label));
             }
@@ -57,31 +56,51 @@ public sealed class StoreRegistry : IKeyValueStoreManager, IDisposable
     {
         lock (_gate)
         {
-            return _managers.ContainsKey(label);
+            return _slots.ContainsKey(label);
         }
     }
 
     /// <inheritdoc/>
-    /// <remarks>The same label returns the same store instance each time, so opening is cheap after the first call.</remarks>
+    /// <remarks>
+    /// The same label returns the same store instance each time, so opening is cheap after the first call. Labels open
+    /// independently: a backend that is slow to open (a Redis connect) holds up only callers of its own label, and
+    /// they wait no longer than their <see cref="KeyValueDeadline"/>. A failed open is not remembered; the next call
+    /// tries again.
+    /// </remarks>
     public IKeyValueStore Open(string label)
     {
         ArgumentNullException.ThrowIfNull(label);
+        LabelSlot? slot;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_opened.TryGetValue(label, out var store))
-            {
-                return store;
-            }
+            _slots.TryGetValue(label, out slot);
+        }
 
-            if (!_managers.TryGetValue(label, out var manager))
-            {
-                throw new KeyValueException(KeyValueErrorKind.NoSuchStore, $"no key-value store is configured with label '{label}'");
-            }
+        if (slot is null)
+        {
+            throw new KeyValueException(KeyValueErrorKind.NoSuchStore, $"no key-value store is configured with label '{label}'");
+        }
 
-            store = new LimitedStore(manager.Open(label), Limits);
-            _opened.Add(label, store);
-            return store;
+        return slot.Store ?? OpenSlow(label, slot);
+    }
+
+    private IKeyValueStore OpenSlow(string label, LabelSlot slot)
+    {
+        var wait = KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan);
+        if (!slot.Gate.TryEnter(wait))
+        {
+            throw new KeyValueException(KeyValueErrorKind.Io, $"store '{label}' is still being opened by another request and the request's deadline has passed; retry");
+        }
+
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return slot.Store ??= new LimitedStore(slot.Manager.Open(label), Limits);
+        }
+        finally
+        {
+            slot.Gate.Exit();
         }
     }
 
@@ -107,14 +126,29 @@ public sealed class StoreRegistry : IKeyValueStoreManager, IDisposable
             }
 
             _disposed = true;
-            toDispose = [.. _managers.Values.OfType<IDisposable>().Distinct()];
-            _managers.Clear();
-            _opened.Clear();
+            toDispose = [.. _slots.Values.Select(s => s.Manager).OfType<IDisposable>().Distinct()];
+            _slots.Clear();
         }
 
         foreach (var disposable in toDispose)
         {
             disposable.Dispose();
+        }
+    }
+
+    // One per label: its manager, its store once opened, and the lock only its own openers take.
+    private sealed class LabelSlot(IKeyValueStoreManager manager)
+    {
+        private volatile IKeyValueStore? _store;
+
+        public IKeyValueStoreManager Manager { get; } = manager;
+
+        public Lock Gate { get; } = new();
+
+        public IKeyValueStore? Store
+        {
+            get => _store;
+            set => _store = value;
         }
     }
 

@@ -96,6 +96,9 @@ public sealed class GuestComponent
             .WithStandardErrorCallback(output.Stderr));
         store.SetEpochDeadline(_engine.DeadlineTicks);
 
+        // The same deadline bounds host calls: every store wait ends by it, so a stuck backend cannot hold the guest
+        // thread past the request timeout (the epoch only stops guest code).
+        using var deadline = KeyValueDeadline.Enter(options.RequestTimeout);
         var context = new GuestContext(Id, new StoreHandles(_stores, options.StoreHandleCapacity), options, _logger);
         using var scope = context.Enter();
         try

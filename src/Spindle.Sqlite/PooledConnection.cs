@@ -9,10 +9,37 @@ namespace Spindle.Sqlite;
 internal sealed class PooledConnection : IDisposable
 {
     private readonly SqliteCommand?[] _commands = new SqliteCommand?[Sql.Statements.Length];
+    private int _timeoutSeconds;
 
-    public PooledConnection(SqliteConnection connection) => Connection = connection;
+    public PooledConnection(SqliteConnection connection)
+    {
+        Connection = connection;
+        _timeoutSeconds = connection.DefaultTimeout;
+    }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>
+    /// Makes every lock wait of the next statements end by the thread's <see cref="Core.KeyValueDeadline"/>, and by
+    /// <paramref name="lockWait"/> at the latest. Microsoft.Data.Sqlite counts its busy-retry wait in whole seconds,
+    /// so a wait ends within a second after the deadline.
+    /// </summary>
+    public void BoundWaits(TimeSpan lockWait)
+    {
+        var wait = Core.KeyValueDeadline.Bound(lockWait);
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        if (seconds == _timeoutSeconds)
+        {
+            return;
+        }
+
+        _timeoutSeconds = seconds;
+        Connection.DefaultTimeout = seconds; // implicit commands, such as BEGIN in BeginTransaction
+        foreach (var command in _commands)
+        {
+            command?.CommandTimeout = seconds;
+        }
+    }
 
     /// <summary>Set when the connection failed in a way that makes reuse unsafe.</summary>
     public bool Broken { get; set; }
@@ -29,6 +56,7 @@ internal sealed class PooledConnection : IDisposable
         {
             command = Connection.CreateCommand();
             command.CommandText = Sql.Statements[(int)statement];
+            command.CommandTimeout = _timeoutSeconds;
             foreach (var name in Sql.Parameters)
             {
                 if (command.CommandText.Contains(name, StringComparison.Ordinal))

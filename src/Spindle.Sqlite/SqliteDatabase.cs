@@ -284,7 +284,13 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 
     private void EnsureSchema(PooledConnection pooled, SchemaState needed)
     {
-        lock (WriteGate)
+        // Every wait here ends by the request's deadline as well as the lock wait.
+        if (!WriteGate.TryEnter(Core.KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan)))
+        {
+            throw Locked();
+        }
+
+        try
         {
             if (_schema >= (int)needed)
             {
@@ -292,7 +298,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
             }
 
             var connection = pooled.Connection;
-            if (!TryInspect(connection, LockWait, out var state))
+            if (!TryInspect(connection, Core.KeyValueDeadline.Bound(LockWait), out var state))
             {
                 throw Locked();
             }
@@ -308,10 +314,14 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
                 TrySetWal(connection);
             }
 
-            if (!CreateSchema(connection, LockWait))
+            if (!CreateSchema(connection, Core.KeyValueDeadline.Bound(LockWait)))
             {
                 throw Locked();
             }
+        }
+        finally
+        {
+            WriteGate.Exit();
         }
     }
 

@@ -19,6 +19,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         try
         {
             connection = database.Rent();
+            connection.BoundWaits(database.LockWait);
             database.EnsureReadable(connection);
             return ReadValue(connection, key, null);
         }
@@ -227,6 +228,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         try
         {
             connection = database.Rent();
+            connection.BoundWaits(database.LockWait);
             database.EnsureReadable(connection);
             return action(connection);
         }
@@ -250,10 +252,22 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         try
         {
             connection = database.Rent();
+            connection.BoundWaits(database.LockWait);
             database.EnsureWritable(connection);
-            lock (database.WriteGate)
+
+            // In-process writers take turns here; the wait for a turn ends at the request's deadline too.
+            if (!database.WriteGate.TryEnter(KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan)))
+            {
+                throw new KeyValueException(KeyValueErrorKind.Io, $"SQLite {operation} failed for store '{Label}': other writers held the database until the request's deadline; retry");
+            }
+
+            try
             {
                 action(connection);
+            }
+            finally
+            {
+                database.WriteGate.Exit();
             }
         }
         catch (SqliteException ex)
@@ -274,6 +288,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         var reason = ex.SqliteErrorCode switch
         {
+            raw.SQLITE_BUSY or raw.SQLITE_LOCKED when KeyValueDeadline.Remaining == TimeSpan.Zero => "the database is locked by another process and the request's deadline passed while waiting; retry, or stop the other process",
             raw.SQLITE_BUSY or raw.SQLITE_LOCKED => $"the database is locked by another process (waited {database.LockWait.TotalSeconds:0} s); retry, or stop the other process",
             raw.SQLITE_FULL => "the disk is full",
             raw.SQLITE_READONLY => "the database file is read-only; check its permissions",

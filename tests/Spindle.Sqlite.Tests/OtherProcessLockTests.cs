@@ -49,6 +49,29 @@ public sealed class OtherProcessLockTests : IDisposable
         Assert.True(elapsed < ReadLockWait, $"open and reads took {elapsed.TotalSeconds:0.0} s: they waited for the other process's lock ({ReadLockWait.TotalSeconds:0} s)");
     }
 
+    // Issue #7: the request's deadline bounds the wait, not only the store's lock wait.
+    [Fact]
+    public async Task A_blocked_write_gives_up_at_the_thread_deadline_before_the_lock_wait()
+    {
+        CreateSpindleFile();
+        using var database = SqliteDatabase.OpenFile(DbPath, TimeSpan.FromSeconds(10));
+        var store = database.Open("default");
+        using var holder = await SqliteLockHolder.StartAsync(DbPath, "BEGIN IMMEDIATE", TestContext.Current.CancellationToken, UncommittedUpdate);
+
+        var started = Stopwatch.StartNew();
+        KeyValueException ex;
+        using (KeyValueDeadline.Enter(TimeSpan.FromSeconds(1)))
+        {
+            ex = Assert.Throws<KeyValueException>(() => store.Set("k", [3]));
+        }
+
+        var elapsed = started.Elapsed;
+        Assert.Equal(KeyValueErrorKind.Io, ex.Kind);
+        Assert.Contains("deadline passed while waiting", ex.Message, StringComparison.Ordinal);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(0.9), $"gave up after {elapsed.TotalSeconds:0.00} s, before the deadline");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"waited {elapsed.TotalSeconds:0.0} s: the 1 s deadline did not bound the 10 s lock wait");
+    }
+
     [Fact]
     public async Task Write_fails_with_io_after_the_lock_wait_while_another_process_holds_the_write_lock()
     {

@@ -124,6 +124,32 @@ public sealed class KeyValueImportTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "ok:before"), await server.GetAsync("/get?key=k"));
     }
 
+    // Issue #7: --request-timeout bounds the whole request, host calls included. The store would wait 10 s for the
+    // lock; the request ends at its 1 s deadline (Microsoft.Data.Sqlite counts lock waits in whole seconds), the
+    // guest thread is free again, and the write is not acknowledged.
+    [Fact]
+    public async Task A_host_call_blocked_by_another_process_ends_at_the_request_deadline()
+    {
+        await using var server = await ProbeServer.StartAsync(
+            new Spindle.Host.HostOptions { RequestTimeout = TimeSpan.FromSeconds(1), MaxConcurrentInstances = 1 },
+            lockWait: TimeSpan.FromSeconds(10));
+        server.Database.Open("default").Set("k", "before"u8.ToArray());
+        using var other = await Spindle.Testing.SqliteLockHolder.StartAsync(server.DatabasePath, "BEGIN IMMEDIATE", TestContext.Current.CancellationToken, "UPDATE spin_key_value SET value = x'00' WHERE key = 'k'");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (status, _) = await server.SendAsync(HttpMethod.Post, "/set?key=k", "after"u8.ToArray());
+        var elapsed = clock.Elapsed;
+
+        // The guest gets io at the deadline and is stopped as soon as it runs again: a 500, in about a second.
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"the request took {elapsed.TotalSeconds:0.0} s; the store waits 10 s, the deadline is 1 s");
+        Assert.True(elapsed >= TimeSpan.FromSeconds(0.9), $"the request ended after {elapsed.TotalSeconds:0.0} s, before its deadline");
+
+        // The only instance slot is free again at once.
+        other.Dispose();
+        Assert.Equal((HttpStatusCode.OK, "ok:before"), await server.GetAsync("/get?key=k"));
+    }
+
     [Fact]
     public async Task Value_over_the_limit_is_io_naming_the_limit_and_writes_nothing()
     {

@@ -22,12 +22,12 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
         DatabasePath = Path.Combine(_folder, "sqlite_key_value.db");
-        Database = SqliteDatabase.OpenFile(DatabasePath, busyTimeout: TimeSpan.FromSeconds(1));
+        Database = SqliteDatabase.OpenFile(DatabasePath, busyTimeout: lockWait);
         _registry = new StoreRegistry(new KeyValueLimits { MaxValueBytes = MaxValueBytes });
         _registry.Add("default", Database);
         _registry.Add("secret", new InMemoryStoreManager());
@@ -58,12 +58,16 @@ internal sealed class ProbeServer : IAsyncDisposable
 
     public Uri BaseUrl => _trigger.BaseUrl!;
 
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null)
+    /// <param name="options">Host limits; by default a 1 s request timeout.</param>
+    /// <param name="triggerOptions">Trigger settings; the address is always a free loopback port.</param>
+    /// <param name="lockWait">How long the default store waits for another process's SQLite lock (default 1 s).</param>
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
             triggerOptions,
-            new CapturingLoggerProvider());
+            new CapturingLoggerProvider(),
+            lockWait ?? TimeSpan.FromSeconds(1));
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         return server;
     }
