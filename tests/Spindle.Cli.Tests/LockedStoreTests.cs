@@ -69,35 +69,8 @@ public sealed class LockedStoreTests : IDisposable
 
     private Task<CliResult> KvAsync(params string[] args) => CliResult.RunAsync([], ["kv", .. args, "-f", _app, "--state-dir", State]);
 
-    private static async Task WaitForPortAsync(int port, Task<int> run, StringWriter error)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (run.IsCompleted)
-            {
-                throw new InvalidOperationException($"spindle up exited early with {await run}: {error}");
-            }
+    private static Task WaitForPortAsync(int port, Task<int> run, StringWriter error) =>
+        Ports.WaitUntilListeningAsync(port, async () => run.IsCompleted ? $"exit code {await run}: {error}" : null);
 
-            try
-            {
-                using var socket = new TcpClient();
-                await socket.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50, TestContext.Current.CancellationToken);
-            }
-        }
-
-        throw new TimeoutException($"spindle up did not listen on port {port} within 60 s: {error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }

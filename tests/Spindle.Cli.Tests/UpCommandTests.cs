@@ -262,12 +262,7 @@ public sealed class UpCommandTests : IDisposable
         _temp.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 
     /// <summary>A <c>spindle up</c> running in this process until disposed (like Ctrl-C).</summary>
     private sealed class RunningApp : IAsyncDisposable
@@ -328,29 +323,7 @@ public sealed class UpCommandTests : IDisposable
             _error.Dispose();
         }
 
-        private async Task WaitUntilServingAsync()
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (DateTime.UtcNow < deadline)
-            {
-                if (_run!.IsCompleted)
-                {
-                    throw new InvalidOperationException($"spindle up exited early with {await _run}: {_error}");
-                }
-
-                try
-                {
-                    using var socket = new TcpClient();
-                    await socket.ConnectAsync(IPAddress.Loopback, BaseUrl.Port, TestContext.Current.CancellationToken);
-                    return;
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(50, TestContext.Current.CancellationToken);
-                }
-            }
-
-            throw new TimeoutException("spindle up did not start listening within 60 s");
-        }
+        private Task WaitUntilServingAsync() =>
+            Ports.WaitUntilListeningAsync(BaseUrl.Port, async () => _run!.IsCompleted ? $"exit code {await _run}: {_error}" : null);
     }
 }

@@ -101,30 +101,10 @@ public sealed class UpCrashTests : IDisposable
             RedirectStandardError = true,
         })!;
 
-    private static async Task WaitForPortAsync(int port, Process server)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < Deadline)
-        {
-            if (server.HasExited)
-            {
-                throw new InvalidOperationException($"spindle up exited with {server.ExitCode}: {await server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken)}");
-            }
-
-            try
-            {
-                using var socket = new TcpClient();
-                await socket.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50, TestContext.Current.CancellationToken);
-            }
-        }
-
-        throw new TimeoutException($"spindle up did not start listening on port {port} within {Deadline.TotalSeconds:0} s");
-    }
+    private static Task WaitForPortAsync(int port, Process server) =>
+        Ports.WaitUntilListeningAsync(port, async () => server.HasExited
+            ? $"exit code {server.ExitCode}: {await server.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken)}"
+            : null);
 
     private static async Task WaitAsync(Task task, string what)
     {
@@ -138,10 +118,5 @@ public sealed class UpCrashTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }

@@ -122,35 +122,8 @@ public sealed class UpRequestBodyTests : IDisposable
         return long.Parse(kilobytes, CultureInfo.InvariantCulture) * 1024;
     }
 
-    private static async Task WaitForPortAsync(int port, Process server, System.Collections.Concurrent.ConcurrentQueue<string> log)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (server.HasExited)
-            {
-                throw new InvalidOperationException($"spindle up exited with {server.ExitCode}: {string.Join('\n', log)}");
-            }
+    private static Task WaitForPortAsync(int port, Process server, System.Collections.Concurrent.ConcurrentQueue<string> log) =>
+        Ports.WaitUntilListeningAsync(port, () => Task.FromResult(server.HasExited ? $"exit code {server.ExitCode}: {string.Join('\n', log)}" : null));
 
-            try
-            {
-                using var socket = new TcpClient();
-                await socket.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50, TestContext.Current.CancellationToken);
-            }
-        }
-
-        throw new TimeoutException("spindle up did not start listening within 60 s");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }
