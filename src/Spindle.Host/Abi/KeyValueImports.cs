@@ -28,8 +28,14 @@ internal static class KeyValueImports
             Run(retPtr, (store, keyPtr, keyLen), static (ctx, memory, args, retPtr) =>
             {
                 var key = memory.ReadString(args.keyPtr, args.keyLen);
-                var value = ctx.KeyValue.Get((uint)args.store).Get(key)
-                    ?? throw new KeyValueException(KeyValueErrorKind.NoSuchKey, $"no such key: {key}");
+                var value = ctx.KeyValue.Get((uint)args.store).Get(key);
+                if (value is null)
+                {
+                    // A missing key is an expected answer, not a failure: no exception on this hot path (issue #10).
+                    WriteErrorTag(memory, retPtr, KeyValueErrorKind.NoSuchKey);
+                    return;
+                }
+
                 var pointer = memory.AllocateCopy(value);
                 memory.WriteInt32(retPtr + 4, pointer);
                 memory.WriteInt32(retPtr + 8, value.Length);
@@ -75,8 +81,10 @@ internal static class KeyValueImports
         memory.Writable(retPtr, ResultSize); // a bad result pointer traps before any side effect
         try
         {
-            body(ctx, memory, args, retPtr);
+            // Success unless the body says otherwise: it may write an error variant itself (WriteErrorTag), and a
+            // trap discards the instance, so a half-written result is never read.
             memory.WriteByte(retPtr, 0);
+            body(ctx, memory, args, retPtr);
         }
         catch (KeyValueException ex)
         {
@@ -98,6 +106,12 @@ internal static class KeyValueImports
 
         memory.WriteByte(retPtr, 1);
         memory.WriteByte(retPtr + 4, tag);
+    }
+
+    private static void WriteErrorTag(GuestMemory memory, int retPtr, KeyValueErrorKind kind)
+    {
+        memory.WriteByte(retPtr, 1);
+        memory.WriteByte(retPtr + 4, WitErrors.ToV1Tag(kind));
     }
 
     private static void WriteKeys(GuestContext ctx, GuestMemory memory, IKeyValueStore store, int retPtr)
