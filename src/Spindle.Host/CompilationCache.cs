@@ -285,9 +285,9 @@ internal sealed partial class CompilationCache
                     return false;
                 }
             }
-            catch (EntryPointNotFoundException)
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
             {
-                return false; // a libc without statx (older than glibc 2.28): the mode check alone applies
+                return false; // a libc without statx (older than glibc 2.28), or none found: the mode check alone applies
             }
 
             owner = *(uint*)(buffer + StatxUidOffset); // native byte order, as the kernel writes it
