@@ -9,7 +9,8 @@ internal sealed class RedisStoreManager(RedisConnection connection, string keyPr
     {
         ArgumentNullException.ThrowIfNull(label);
 
-        // Connect now (bounded by the deadline), so a bad password or host shows at open, as with Spin.
+        // The first open connects, bounded by the deadline. A server that is down does not fail the open (as in Spin):
+        // the client keeps reconnecting and each call fails with io until the server is back.
         connection.Database("open", label);
         return new RedisStore(connection, label, keyPrefix, index);
     }

@@ -18,6 +18,7 @@ public sealed class RedisServer : IAsyncLifetime
     private readonly TempDirectory _folder = new();
     private Process? _process;
     private string? _missing;
+    private string? _binary;
 
     /// <summary>The port it listens on (loopback).</summary>
     public int Port { get; private set; }
@@ -46,8 +47,29 @@ public sealed class RedisServer : IAsyncLifetime
             return;
         }
 
+        _binary = binary;
         Port = FreePort();
-        var start = new ProcessStartInfo(binary)
+        await StartProcessAsync();
+    }
+
+    /// <summary>Kills the server (no persistence: its data is gone) and starts a new one on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        Kill();
+        await StartProcessAsync();
+    }
+
+    /// <summary>Sends a signal to the server, for example <c>STOP</c> so it stops answering, or <c>CONT</c>.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var start = new ProcessStartInfo(_binary!)
         {
             WorkingDirectory = _folder.Path,
             RedirectStandardOutput = true,
@@ -118,6 +140,13 @@ public sealed class RedisServer : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
+        Kill();
+        _folder.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Kill()
+    {
         if (_process is { HasExited: false })
         {
             _process.Kill();
@@ -125,8 +154,7 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         _process?.Dispose();
-        _folder.Dispose();
-        return ValueTask.CompletedTask;
+        _process = null;
     }
 
     private static string? FindBinary()
