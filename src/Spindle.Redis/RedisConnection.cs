@@ -33,8 +33,9 @@ internal sealed class RedisConnection(RedisEndpoint endpoint, TimeSpan timeout) 
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_connecting is null || _connecting.IsFaulted || _connecting.IsCanceled)
             {
-                var configuration = endpoint.ToConfiguration(KeyValueDeadline.Bound(timeout));
-                _connecting = ConnectionMultiplexer.ConnectAsync(configuration);
+                // The client's own connect timeout is the configured one, not what is left of this request: it also
+                // bounds every reconnect after an outage. This caller's wait is bounded by its deadline below.
+                _connecting = ConnectionMultiplexer.ConnectAsync(endpoint.ToConfiguration(timeout));
             }
 
             connecting = _connecting;
