@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spindle.Configuration;
 using Spindle.Core;
+using Spindle.Redis;
 using Spindle.Sqlite;
 
 namespace Spindle.Cli;
@@ -141,14 +142,16 @@ internal sealed class AppOptions
     {
         ArgumentNullException.ThrowIfNull(setup);
         var provider = new SqliteStoreProvider();
+        var redis = new RedisStoreProvider();
         try
         {
-            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, new InMemoryStoreProvider()] });
-            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, provider);
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, new InMemoryStoreProvider()] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis]);
         }
         catch
         {
             provider.Dispose();
+            redis.Dispose();
             throw;
         }
     }
@@ -164,7 +167,7 @@ internal sealed class AppOptions
 internal sealed record AppSetup(AppManifest? Manifest, RuntimeConfig RuntimeConfig, StoreSetup Stores, IReadOnlyList<string> Labels);
 
 /// <summary>An application's manifest and open stores; disposing closes them.</summary>
-internal sealed class LoadedApp(AppManifest? manifest, RuntimeConfig runtimeConfig, ConfiguredStores stores, IDisposable providers) : IDisposable
+internal sealed class LoadedApp(AppManifest? manifest, RuntimeConfig runtimeConfig, ConfiguredStores stores, IReadOnlyList<IDisposable> providers) : IDisposable
 {
     public AppManifest? Manifest => manifest;
 
@@ -175,6 +178,9 @@ internal sealed class LoadedApp(AppManifest? manifest, RuntimeConfig runtimeConf
     public void Dispose()
     {
         stores.Dispose();
-        providers.Dispose();
+        foreach (var provider in providers)
+        {
+            provider.Dispose();
+        }
     }
 }

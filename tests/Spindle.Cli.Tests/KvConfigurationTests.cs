@@ -257,13 +257,15 @@ public sealed class KvConfigurationTests : IDisposable
     {
         var config = _temp.WriteFile("runtime-config.toml", """
             [key_value_store.cache]
-            type = "redis"
-            url = "redis://127.0.0.1:6379"
+            type = "azure_cosmos"
+            account = "acct"
+            database = "db"
+            container = "ctr"
             """);
 
         var result = await KvAsync("get", "k", "-s", "cache", "--runtime-config-file", config);
 
-        result.AssertError(3, "'cache'", "\"redis\"", "cannot serve");
+        result.AssertError(3, "'cache'", "\"azure_cosmos\"", "cannot serve");
     }
 
     private string WriteManifest(string stores) => _temp.WriteFile("spin.toml", $"""
