@@ -22,6 +22,7 @@ internal static class KeyValueImports
                 var label = memory.ReadString(args.namePtr, args.nameLen);
                 var handle = ctx.KeyValue.Open(label);
                 memory.WriteInt32(retPtr + 4, (int)handle);
+                return true;
             }));
 
         linker.DefineFunction(ModuleName, "get", (int store, int keyPtr, int keyLen, int retPtr) =>
@@ -33,12 +34,13 @@ internal static class KeyValueImports
                 {
                     // A missing key is an expected answer, not a failure: no exception on this hot path (issue #10).
                     WriteErrorTag(memory, retPtr, KeyValueErrorKind.NoSuchKey);
-                    return;
+                    return false;
                 }
 
                 var pointer = memory.AllocateCopy(value);
                 memory.WriteInt32(retPtr + 4, pointer);
                 memory.WriteInt32(retPtr + 8, value.Length);
+                return true;
             }));
 
         linker.DefineFunction(ModuleName, "set", (int store, int keyPtr, int keyLen, int valuePtr, int valueLen, int retPtr) =>
@@ -47,6 +49,7 @@ internal static class KeyValueImports
                 var key = memory.ReadString(args.keyPtr, args.keyLen);
                 var value = memory.ReadBytes(args.valuePtr, args.valueLen);
                 ctx.KeyValue.Get((uint)args.store).Set(key, value);
+                return true;
             }));
 
         linker.DefineFunction(ModuleName, "delete", (int store, int keyPtr, int keyLen, int retPtr) =>
@@ -54,6 +57,7 @@ internal static class KeyValueImports
             {
                 var key = memory.ReadString(args.keyPtr, args.keyLen);
                 ctx.KeyValue.Get((uint)args.store).Delete(key);
+                return true;
             }));
 
         linker.DefineFunction(ModuleName, "exists", (int store, int keyPtr, int keyLen, int retPtr) =>
@@ -62,18 +66,24 @@ internal static class KeyValueImports
                 var key = memory.ReadString(args.keyPtr, args.keyLen);
                 var exists = ctx.KeyValue.Get((uint)args.store).Exists(key);
                 memory.WriteByte(retPtr + 4, exists ? (byte)1 : (byte)0);
+                return true;
             }));
 
         linker.DefineFunction(ModuleName, "get-keys", (int store, int retPtr) =>
-            Run(retPtr, store, static (ctx, memory, store, retPtr) => WriteKeys(ctx, memory, ctx.KeyValue.Get((uint)store), retPtr)));
+            Run(retPtr, store, static (ctx, memory, store, retPtr) =>
+            {
+                WriteKeys(ctx, memory, ctx.KeyValue.Get((uint)store), retPtr);
+                return true;
+            }));
 
         linker.DefineFunction(ModuleName, "close", (int store) => GuestContext.Current.KeyValue.Close((uint)store));
     }
 
-    // Runs one import. Expected failures become the error variant; ABI violations (GuestAbiException) and host bugs
-    // propagate and trap this instance only.
+    // Runs one import. The body returns true for success, or writes an expected answer that is an error variant
+    // itself and returns false; failures thrown as KeyValueException become the error variant; ABI violations
+    // (GuestAbiException) and host bugs propagate and trap this instance only.
     // The arguments travel as a value-type state so the per-call lambdas are static (no closure allocation).
-    private static void Run<TArgs>(int retPtr, TArgs args, Action<GuestContext, GuestMemory, TArgs, int> body)
+    private static void Run<TArgs>(int retPtr, TArgs args, Func<GuestContext, GuestMemory, TArgs, int, bool> body)
     {
         var ctx = GuestContext.Current;
         var memory = ctx.Memory;
@@ -81,10 +91,12 @@ internal static class KeyValueImports
         memory.Writable(retPtr, ResultSize); // a bad result pointer traps before any side effect
         try
         {
-            // Success unless the body says otherwise: it may write an error variant itself (WriteErrorTag), and a
-            // trap discards the instance, so a half-written result is never read.
-            memory.WriteByte(retPtr, 0);
-            body(ctx, memory, args, retPtr);
+            // The result is written only after every input was read: a guest may pass a result area that overlaps
+            // its key (KeyValueAbiFuzzTests found that writing the tag first changed the key read after it).
+            if (body(ctx, memory, args, retPtr))
+            {
+                memory.WriteByte(retPtr, 0);
+            }
         }
         catch (KeyValueException ex)
         {
