@@ -70,6 +70,31 @@ public sealed class KeyValueAbiFuzzTests : IDisposable
         AssertFreshInstanceWorks();
     }
 
+    // Found by the property: a result area that overlaps the key. The host must read every input before it writes
+    // the result, or it looks up a key the guest never passed.
+    [Fact]
+    public void A_result_area_overlapping_the_key_still_reads_the_key_first()
+    {
+        _stores.Open("default").Set("kkkkkkkkkkkkkkkk", [7, 7]);
+
+        var (tag, length) = _component.Invoke(live =>
+        {
+            var instance = live.Instance;
+            var memory = instance.GetMemory("memory")!;
+            const int Name = 64, Key = 128, Handle = 256;
+            "default"u8.CopyTo(memory.GetSpan(Name, 7));
+            instance.GetAction<int, int, int>("open")!(Name, 7, Handle);
+            "kkkkkkkkkkkkkkkk"u8.CopyTo(memory.GetSpan(Key, 16));
+
+            // ret_ptr == key_ptr: the 16-byte result is written over the 16-byte key.
+            instance.GetAction<int, int, int, int>("get")!(memory.ReadInt32(Handle + 4), Key, 16, Key);
+            return (memory.ReadByte(Key), memory.ReadInt32(Key + 8));
+        });
+
+        Assert.Equal(0, tag);
+        Assert.Equal(2, length);
+    }
+
     // Regression facts: hand-picked calls at the edges the property draws from at random.
     [Fact]
     public void A_result_area_partly_outside_memory_traps_before_the_write()
