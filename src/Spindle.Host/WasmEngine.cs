@@ -154,12 +154,19 @@ public sealed class WasmEngine : IDisposable
         return module;
     }
 
+    // One tick per EpochTick of wall-clock time, counted from a stopwatch: on a loaded machine the thread wakes late,
+    // and one increment per wake would let guest deadlines drift past the host calls' KeyValueDeadline.
     private void AdvanceEpoch()
     {
         var token = _stopping.Token;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long ticks = 0;
         while (!token.WaitHandle.WaitOne(EpochTick))
         {
-            _engine.IncrementEpoch();
+            for (var due = clock.Elapsed.Ticks / EpochTick.Ticks; ticks < due; ticks++)
+            {
+                _engine.IncrementEpoch();
+            }
         }
     }
 }

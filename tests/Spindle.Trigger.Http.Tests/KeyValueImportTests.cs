@@ -137,11 +137,14 @@ public sealed class KeyValueImportTests : IAsyncLifetime
         using var other = await Spindle.Testing.SqliteLockHolder.StartAsync(server.DatabasePath, "BEGIN IMMEDIATE", TestContext.Current.CancellationToken, "UPDATE spin_key_value SET value = x'00' WHERE key = 'k'");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (status, _) = await server.SendAsync(HttpMethod.Post, "/set?key=k", "after"u8.ToArray());
+        var (status, body) = await server.SendAsync(HttpMethod.Post, "/set?key=k", "after"u8.ToArray());
         var elapsed = clock.Elapsed;
 
-        // The guest gets io at the deadline and is stopped as soon as it runs again: a 500, in about a second.
-        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        // The guest gets io at the deadline. It is stopped as soon as it runs again (a 500), unless it answers with
+        // that io error before the epoch tick that ends it is seen (a 200 carrying err:5): either way, in about a second.
+        Assert.True(
+            status == HttpStatusCode.InternalServerError || (status == HttpStatusCode.OK && body.StartsWith("err:5:", StringComparison.Ordinal)),
+            $"{(int)status} {body}");
         Assert.True(elapsed < TimeSpan.FromSeconds(5), $"the request took {elapsed.TotalSeconds:0.0} s; the store waits 10 s, the deadline is 1 s");
         Assert.True(elapsed >= TimeSpan.FromSeconds(0.9), $"the request ended after {elapsed.TotalSeconds:0.0} s, before its deadline");
 
