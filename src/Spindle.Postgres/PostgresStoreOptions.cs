@@ -26,6 +26,15 @@ public sealed partial record PostgresStoreOptions(string ConnectionString, strin
     /// <exception cref="ArgumentException">It is not a plain (optionally schema-qualified) identifier.</exception>
     public string Table { get; init; } = CheckTable(Table);
 
+    // Records print every property; the connection string may hold a password, so only its server part is shown.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        var server = new NpgsqlConnectionStringBuilder(ConnectionString);
+        builder.Append("Host = ").Append(server.Host).Append(", Port = ").Append(server.Port)
+            .Append(", Database = ").Append(server.Database).Append(", Table = ").Append(Table);
+        return true;
+    }
+
     private static string CheckConnectionString(string connectionString)
     {
         if (string.IsNullOrWhiteSpace(connectionString))

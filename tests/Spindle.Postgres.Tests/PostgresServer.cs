@@ -172,10 +172,33 @@ public sealed class PostgresServer : IAsyncLifetime
             return;
         }
 
-        // The postmaster first, so it cannot fork a new backend while its children are being stopped.
-        var pids = new List<int> { _postmaster.Id };
-        pids.AddRange(Descendants(_postmaster.Id));
-        Run(["kill", signal, .. pids.Select(pid => pid.ToString(CultureInfo.InvariantCulture))]);
+        // The postmaster first, so it cannot fork new backends meanwhile; then its children, twice, to catch a
+        // backend whose fork was under way (a child left stopped after a thaw would hang every later session).
+        Kill(signal, [_postmaster.Id]);
+        for (var pass = 0; pass < 2; pass++)
+        {
+            Kill(signal, Descendants(_postmaster.Id));
+        }
+    }
+
+    private static void Kill(string signal, List<int> pids)
+    {
+        if (pids.Count == 0)
+        {
+            return;
+        }
+
+        var start = new ProcessStartInfo("kill") { RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(signal);
+        foreach (var pid in pids)
+        {
+            start.ArgumentList.Add(pid.ToString(CultureInfo.InvariantCulture));
+        }
+
+        // A process that exited meanwhile makes kill fail for that pid only; the others are signalled.
+        using var kill = Process.Start(start)!;
+        kill.StandardError.ReadToEnd();
+        kill.WaitForExit();
     }
 
     private static List<int> Descendants(int root)
