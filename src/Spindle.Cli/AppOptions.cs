@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spindle.Configuration;
 using Spindle.Core;
+using Spindle.Postgres;
 using Spindle.Sqlite;
 
 namespace Spindle.Cli;
@@ -141,14 +142,16 @@ internal sealed class AppOptions
     {
         ArgumentNullException.ThrowIfNull(setup);
         var provider = new SqliteStoreProvider();
+        var postgres = new PostgresStoreProvider();
         try
         {
-            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, new InMemoryStoreProvider()] });
-            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, provider);
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, new InMemoryStoreProvider(), postgres] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, new Providers(provider, postgres));
         }
         catch
         {
             provider.Dispose();
+            postgres.Dispose();
             throw;
         }
     }
@@ -176,5 +179,17 @@ internal sealed class LoadedApp(AppManifest? manifest, RuntimeConfig runtimeConf
     {
         stores.Dispose();
         providers.Dispose();
+    }
+}
+
+/// <summary>The providers an app opened stores with; disposing closes their files and connection pools.</summary>
+internal sealed class Providers(params IDisposable[] owned) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var provider in owned)
+        {
+            provider.Dispose();
+        }
     }
 }
