@@ -135,20 +135,52 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
             return _dataSource.OpenConnection(); // bounded by the connection string's Timeout
         }
 
-        // The synchronous open cannot be cut short, and the pool's Timeout is fixed per pool; the asynchronous open
-        // takes a token, so the wait for a pooled connection and a new connect both end at the request's deadline.
-        // An idle pooled connection completes synchronously; only a new connect runs asynchronously.
-        using var deadline = new CancellationTokenSource(left);
+        // The synchronous open cannot be cut short, and the pool's Timeout is fixed per pool. So the open runs
+        // asynchronously and the guest's thread waits for it only until the deadline: an idle pooled connection
+        // comes back at once; a connect that is still going at the deadline (Npgsql does not stop reading the
+        // startup reply when the token fires) is left to finish or fail within Timeout, and its connection is
+        // then closed.
+        var deadline = new CancellationTokenSource(left);
+        var opening = _dataSource.OpenConnectionAsync(deadline.Token).AsTask();
         try
         {
-#pragma warning disable VSTHRD002 // Bridged on the guest's own thread, bounded by the deadline (docs/threading.md).
-            return _dataSource.OpenConnectionAsync(deadline.Token).AsTask().GetAwaiter().GetResult();
+#pragma warning disable VSTHRD002 // Waited on the guest's own thread, bounded by the deadline (docs/threading.md).
+            if (opening.Wait(left))
+            {
+                deadline.Dispose();
+                return opening.Result;
+            }
 #pragma warning restore VSTHRD002
         }
-        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested)
+        catch (AggregateException ex) when (ex.InnerException is not null)
         {
-            throw new TimeoutException("no connection to the server could be opened before the request's deadline", ex);
+            deadline.Dispose();
+            if (ex.InnerException is OperationCanceledException)
+            {
+                throw new TimeoutException("no connection to the server could be opened before the request's deadline", ex.InnerException);
+            }
+
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException);
         }
+
+        _ = opening.ContinueWith(
+            static (task, state) =>
+            {
+                ((CancellationTokenSource)state!).Dispose();
+                if (task.IsCompletedSuccessfully)
+                {
+                    task.Result.Dispose();
+                }
+                else
+                {
+                    _ = task.Exception; // observed: the caller already got its timeout
+                }
+            },
+            deadline,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        throw new TimeoutException("no connection to the server could be opened before the request's deadline");
     }
 
     private void CreateTable(NpgsqlConnection connection)

@@ -167,6 +167,33 @@ public sealed class PostgresBackendTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public void Opening_a_connection_ends_at_the_deadline_even_when_the_connect_timeout_is_longer()
+    {
+        server.Require();
+        var database = new PostgresDatabase(server.ConnectionString + ";Timeout=10", server.NewTable("connect"));
+        _owned.Add(database);
+        var store = database.Open("test");
+
+        server.Freeze();
+        TimeSpan elapsed;
+        try
+        {
+            // No pooled connection yet: the call must connect, and the frozen server never completes the startup.
+            elapsed = TimeIo(() => store.Get("k"));
+        }
+        finally
+        {
+            server.Thaw();
+        }
+
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        using (KeyValueDeadline.Enter(TimeSpan.FromSeconds(10)))
+        {
+            Assert.Null(store.Get("k"));
+        }
+    }
+
+    [Fact]
     public void Failures_are_io_errors_that_name_the_store_and_not_the_password()
     {
         server.Require();
