@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spindle.Configuration;
 using Spindle.Core;
+using Spindle.Postgres;
 using Spindle.Redis;
 using Spindle.Sqlite;
 
@@ -143,15 +144,18 @@ internal sealed class AppOptions
         ArgumentNullException.ThrowIfNull(setup);
         var provider = new SqliteStoreProvider();
         var redis = new RedisStoreProvider();
+        var postgres = new PostgresStoreProvider();
         try
         {
-            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, new InMemoryStoreProvider()] });
-            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis]);
+            // Every backend this build serves; each replaces Configuration's placeholder for its type.
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, postgres, new InMemoryStoreProvider()] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis, postgres]);
         }
         catch
         {
             provider.Dispose();
             redis.Dispose();
+            postgres.Dispose();
             throw;
         }
     }
