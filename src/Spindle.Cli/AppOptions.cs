@@ -114,8 +114,7 @@ internal sealed class AppOptions
             var fix = runtimeConfig.FilePath is null
                 ? $"define it as [key_value_store.{requiredLabel}] in a runtime config passed with --runtime-config-file"
                 : $"define it as [key_value_store.{requiredLabel}] in {runtimeConfig.FilePath}";
-            var shown = CommandLineBytes.IsText(requiredLabel) ? requiredLabel : CommandLineBytes.Escape(CommandLineBytes.ToBytes(requiredLabel));
-            throw new ConfigurationException(null, "--store", $"no store is labelled '{shown}' (defined: {string.Join(", ", labels)}); {fix}");
+            throw new ConfigurationException(null, "--store", $"no store is labelled '{requiredLabel}' (defined: {string.Join(", ", labels)}); {fix}");
         }
 
         manifest?.CheckStoreLabels(labels, runtimeConfig.FilePath);

@@ -60,36 +60,24 @@ internal sealed class PostgresStore(PostgresDatabase database, string label) : I
     public KeyPage ListKeys(string? prefix = null, string? cursor = null, int limit = KeyValueLimits.DefaultPageSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var after = KeyCursor.Decode(cursor);
-        var start = prefix ?? string.Empty;
-        var resumeAfterCursor = after is not null && Utf8KeyComparer.Instance.Compare(after, start) >= 0;
-        var from = Encode(resumeAfterCursor ? after! : start);
+        var (start, afterStart) = KeyPages.Start(prefix, cursor);
+        var from = Encode(start);
         return database.Run("list-keys", Label, connection =>
         {
-            // Keyset paging in byte order: one row more than the page tells whether another page follows; the first
-            // key outside the prefix ends the walk (every key with the prefix sorts before it).
-            using var command = Bind(database.Command(connection, resumeAfterCursor ? Sql.ListAfter : Sql.ListFrom), from);
+            // Keyset paging in byte order, one row more than the page (KeyPages.Collect).
+            using var command = Bind(database.Command(connection, afterStart ? Sql.ListAfter : Sql.ListFrom), from);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)limit + 1 });
-            var keys = new List<string>(Math.Min(limit, 256));
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var key = Utf8.GetString(reader.GetFieldValue<byte[]>(0));
-                if (prefix is not null && !key.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    return new KeyPage(keys, null);
-                }
-
-                if (keys.Count == limit)
-                {
-                    return new KeyPage(keys, KeyCursor.After(keys[^1]));
-                }
-
-                keys.Add(key);
-            }
-
-            return new KeyPage(keys, null);
+            return KeyPages.Collect(Keys(reader), prefix, limit);
         });
+    }
+
+    private static IEnumerable<string> Keys(NpgsqlDataReader reader)
+    {
+        while (reader.Read())
+        {
+            yield return Utf8.GetString(reader.GetFieldValue<byte[]>(0));
+        }
     }
 
     public IReadOnlyList<KeyValuePair<string, byte[]?>> GetMany(IReadOnlyList<string> keys)

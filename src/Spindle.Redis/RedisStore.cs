@@ -60,13 +60,9 @@ internal sealed class RedisStore : IKeyValueStore
     public KeyPage ListKeys(string? prefix = null, string? cursor = null, int limit = KeyValueLimits.DefaultPageSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var after = KeyCursor.Decode(cursor);
+        var (from, afterFrom) = KeyPages.Start(prefix, cursor);
         var start = prefix ?? string.Empty;
-        if (after is not null && Utf8KeyComparer.Instance.Compare(after, start) < 0)
-        {
-            after = null;
-        }
-
+        var after = afterFrom ? from : null;
         return _index ? ListFromIndex(start, after, limit) : ListFromScan(start, after, limit);
     }
 
@@ -200,24 +196,7 @@ internal sealed class RedisStore : IKeyValueStore
             "ZRANGE BYLEX",
             db => db.SortedSetRangeByValueAsync(_indexKey, min, default, exclude, Order.Ascending, 0, (long)limit + 1),
             static v => v);
-        var keys = new List<string>(Math.Min(limit, members.Length));
-        foreach (var member in members)
-        {
-            var key = (string)member!;
-            if (!key.StartsWith(start, StringComparison.Ordinal))
-            {
-                return new KeyPage(keys, null);
-            }
-
-            if (keys.Count == limit)
-            {
-                return new KeyPage(keys, KeyCursor.After(keys[^1]));
-            }
-
-            keys.Add(key);
-        }
-
-        return new KeyPage(keys, null);
+        return KeyPages.Collect(members.Select(member => (string)member!), start, limit);
     }
 
     /// <summary>

@@ -63,36 +63,25 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public KeyPage ListKeys(string? prefix = null, string? cursor = null, int limit = KeyValueLimits.DefaultPageSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var after = KeyCursor.Decode(cursor);
-        var start = prefix ?? string.Empty;
-        var resumeAfterCursor = after is not null && Utf8KeyComparer.Instance.Compare(after, start) >= 0;
+        var (from, afterFrom) = KeyPages.Start(prefix, cursor);
         return Read("list-keys", connection =>
         {
-            var command = connection.Command(resumeAfterCursor ? Statement.ListAfter : Statement.ListFrom);
+            var command = connection.Command(afterFrom ? Statement.ListAfter : Statement.ListFrom);
             var parameters = command.Parameters;
             parameters[Sql.Store].Value = Label;
-            parameters[Sql.From].Value = resumeAfterCursor ? after : start;
+            parameters[Sql.From].Value = from;
             parameters[Sql.Limit].Value = (long)limit + 1;
-            var keys = new List<string>(Math.Min(limit, 256));
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var key = reader.GetString(0);
-                if (prefix is not null && !key.StartsWith(prefix, StringComparison.Ordinal))
-                {
-                    return new KeyPage(keys, null);
-                }
-
-                if (keys.Count == limit)
-                {
-                    return new KeyPage(keys, KeyCursor.After(keys[^1]));
-                }
-
-                keys.Add(key);
-            }
-
-            return new KeyPage(keys, null);
+            return KeyPages.Collect(Keys(reader), prefix, limit);
         });
+    }
+
+    private static IEnumerable<string> Keys(SqliteDataReader reader)
+    {
+        while (reader.Read())
+        {
+            yield return reader.GetString(0);
+        }
     }
 
     public IReadOnlyList<KeyValuePair<string, byte[]?>> GetMany(IReadOnlyList<string> keys)

@@ -116,8 +116,7 @@ internal static class KeyValueImports
             memory.WriteInt32(retPtr + 12, length);
         }
 
-        memory.WriteByte(retPtr, 1);
-        memory.WriteByte(retPtr + 4, tag);
+        WriteErrorTag(memory, retPtr, ex.Kind);
     }
 
     private static void WriteErrorTag(GuestMemory memory, int retPtr, KeyValueErrorKind kind)
