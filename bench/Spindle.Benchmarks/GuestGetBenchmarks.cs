@@ -58,7 +58,7 @@ public class GuestGetBenchmarks
     private StoreRegistry _registry = null!;
     private IKeyValueStore _store = null!;
     private WasmEngine _engine = null!;
-    private GuestComponent _component = null!;
+    private CoreModuleGuest _component = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -75,7 +75,7 @@ public class GuestGetBenchmarks
         var wasm = Path.Combine(_folder, "get-loop.wasm");
         File.WriteAllBytes(wasm, Module.ConvertText(GuestText));
         _engine = new WasmEngine();
-        _component = _engine.LoadComponent("bench", wasm, _registry.ForComponent(["default"]));
+        _component = _engine.LoadCoreModule("bench", wasm, _registry.ForComponent(["default"]));
     }
 
     [GlobalCleanup]

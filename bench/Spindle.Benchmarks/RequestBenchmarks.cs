@@ -18,7 +18,7 @@ public class RequestBenchmarks
     private string _folder = null!;
     private StoreRegistry _registry = null!;
     private WasmEngine _engine = null!;
-    private GuestComponent _counter = null!;
+    private CoreModuleGuest _counter = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -29,7 +29,7 @@ public class RequestBenchmarks
         _registry.Add("default", SqliteDatabase.OpenFile(Path.Combine(_folder, "sqlite_key_value.db")));
         _registry.Open("default").Set("count", "41"u8.ToArray());
         _engine = new WasmEngine();
-        _counter = _engine.LoadComponent("kv-counter", Path.Combine(RepoRoot(), "examples", "kv-counter", "kv-counter.wasm"), _registry.ForComponent(["default"]));
+        _counter = _engine.LoadCoreModule("kv-counter", Path.Combine(RepoRoot(), "examples", "kv-counter", "kv-counter.wasm"), _registry.ForComponent(["default"]));
     }
 
     [GlobalCleanup]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Spindle.Components;
 using Spindle.Configuration;
 using Spindle.Core;
 using Spindle.Host;
@@ -236,6 +237,10 @@ internal sealed class UpCommand(CliConsole console)
         {
             throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' is not a WebAssembly module Spindle can run: {ex.Message}", ex);
         }
+        catch (ComponentLoadException ex)
+        {
+            throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' is a component Spindle cannot run: {ex.Message}", ex);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException(manifest.FilePath, key, $"cannot read '{component.SourcePath}': {ex.Message}", ex);
@@ -243,7 +248,7 @@ internal sealed class UpCommand(CliConsole console)
 
         if (!loaded.ExportsHttpHandler)
         {
-            throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' does not export handle-http-request; Spindle serves Spin 1.x HTTP modules (wasm32-wasi core modules)");
+            throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' exports no HTTP handler Spindle serves: a Spin 1.x core module must export handle-http-request, a component fermyon:spin/inbound-http");
         }
 
         return loaded;

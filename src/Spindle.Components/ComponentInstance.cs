@@ -361,7 +361,7 @@ public sealed class ComponentFunction
     public FunctionType Type => _function.Type;
 
     /// <summary>
-    /// Calls the function with arguments in the .NET representation (see <see cref="ValueType"/>) and returns its
+    /// Calls the function with arguments in the .NET representation (see <see cref="ValType"/>) and returns its
     /// result (<see langword="null"/> when it has none).
     /// </summary>
     /// <exception cref="WasmtimeException">The guest trapped (a <see cref="ComponentTrapException"/> inside means it broke the ABI).</exception>

@@ -1,7 +1,7 @@
 namespace Spindle.Components;
 
 /// <summary>
-/// The body of a host function: receives the lifted arguments (see <see cref="ValueType"/> for their .NET types)
+/// The body of a host function: receives the lifted arguments (see <see cref="ValType"/> for their .NET types)
 /// and returns the result value, or <see langword="null"/> for a function without result. Expected failures are
 /// returned as the interface's error values; an exception traps the calling instance.
 /// </summary>
@@ -16,6 +16,7 @@ public sealed class HostInterface
 {
     private readonly Dictionary<string, ResourceType> _resources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HostFunction> _functions = new(StringComparer.Ordinal);
+    private Func<string, FunctionType, HostFunctionBody?>? _fallback;
 
     /// <summary>Creates an empty interface named like <c>wasi:io/streams@0.2.12</c> or <c>fermyon:spin/key-value</c>.</summary>
     /// <exception cref="ArgumentException">The name is not <c>namespace:package/interface</c> with an optional <c>@version</c>.</exception>
@@ -65,9 +66,21 @@ public sealed class HostInterface
         }
     }
 
+    /// <summary>
+    /// Supplies functions the interface does not define by name: called at load for each such import with its name
+    /// and type; returns a body, or <see langword="null"/> to leave the import a stub that traps.
+    /// </summary>
+    public void DefineFallback(Func<string, FunctionType, HostFunctionBody?> fallback)
+    {
+        ArgumentNullException.ThrowIfNull(fallback);
+        _fallback = fallback;
+    }
+
     internal ResourceType? Resource(string name) => _resources.GetValueOrDefault(name);
 
-    internal HostFunction? Function(string name) => _functions.GetValueOrDefault(name);
+    internal HostFunction? Function(string name, FunctionType imported) =>
+        _functions.GetValueOrDefault(name)
+        ?? (_fallback?.Invoke(name, imported) is { } body ? new HostFunction($"{Name}#{name}", imported, body) : null);
 }
 
 /// <summary>A host function with its qualified name (<c>interface#function</c>) and type.</summary>

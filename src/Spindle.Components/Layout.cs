@@ -38,14 +38,14 @@ internal sealed class Layout
 
     public static int AlignTo(int offset, int alignment) => (offset + alignment - 1) / alignment * alignment;
 
-    public static Layout Of(ValueType type) => type switch
+    public static Layout Of(ValType type) => type switch
     {
         PrimitiveType p => Primitive(p.Kind),
         ListType => new Layout(8, 4, [CoreKind.I32, CoreKind.I32]),
         RecordType r => Struct(r.Fields.Select(f => f.Type).ToArray()),
         TupleType t => Struct([.. t.Elements]),
         VariantType v => Variant(v.Cases.Select(c => c.Type).ToArray()),
-        EnumType e => Variant(new ValueType?[e.Cases.Count]),
+        EnumType e => Variant(new ValType?[e.Cases.Count]),
         OptionType o => Variant([null, o.Payload]),
         ResultType r => Variant([r.Ok, r.Error]),
         FlagsType f => f.Names.Count <= 8 ? new Layout(1, 1, [CoreKind.I32])
@@ -68,7 +68,7 @@ internal sealed class Layout
         _ => new Layout(8, 4, [CoreKind.I32, CoreKind.I32]),
     };
 
-    private static Layout Struct(ValueType[] fields)
+    private static Layout Struct(ValType[] fields)
     {
         var offsets = new int[fields.Length];
         int size = 0, alignment = 1;
@@ -86,7 +86,7 @@ internal sealed class Layout
         return new Layout(AlignTo(size, alignment), alignment, [.. flat]) { FieldOffsets = offsets };
     }
 
-    private static Layout Variant(ValueType?[] cases)
+    private static Layout Variant(ValType?[] cases)
     {
         var discriminant = DiscriminantBytes(cases.Length);
         int caseAlignment = 1, caseSize = 0;

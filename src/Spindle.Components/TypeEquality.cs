@@ -3,7 +3,7 @@ namespace Spindle.Components;
 /// <summary>Structural type equality: labels and shapes match, and resource types are the same objects.</summary>
 internal static class TypeEquality
 {
-    public static bool Same(ValueType? a, ValueType? b)
+    public static bool Same(ValType? a, ValType? b)
     {
         if (ReferenceEquals(a, b))
         {

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not using the compilation cache folder {Directory} because {Reason}; compiling in memory instead")]
     public static partial void CacheFolderUnusable(ILogger logger, string directory, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} imports {Import}, which Spindle does not provide; a call to it traps")]
+    public static partial void ImportStubbed(ILogger logger, string component, string import);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Compiled module {Name}")]
     public static partial void ModuleCompiled(ILogger logger, string name);
 

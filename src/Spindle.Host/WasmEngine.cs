@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spindle.Components;
+using Spindle.Components.Wasi;
 using Spindle.Core;
+using Spindle.Host.Components;
 using Spindle.Host.Abi;
 using Wasmtime;
 
@@ -27,6 +30,9 @@ public sealed class WasmEngine : IDisposable
     // Memory a slot keeps mapped and zeroes itself between instances instead of returning it to the kernel.
     private const nuint KeepResidentBytes = 1024 * 1024;
 
+    // A component instance is several core instances: wit-component output has four (main, WASI adapter, shim, fixup).
+    internal const int CoreInstancesPerComponent = 8;
+
     private readonly Engine _engine;
     private readonly Linker _linker;
 
@@ -41,6 +47,9 @@ public sealed class WasmEngine : IDisposable
     private readonly ILogger _logger;
     private readonly CompilationCache? _cache;
 
+    // The interfaces components import (WASI 0.2 and every key-value interface), defined once per engine.
+    private readonly HostDefinitions _componentHost;
+
     /// <summary>Creates the engine.</summary>
     public WasmEngine(HostOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -52,11 +61,12 @@ public sealed class WasmEngine : IDisposable
 
         // The pooling allocator keeps a fixed set of instance slots with their memory mappings, so a request's
         // instance reuses a warm slot instead of mapping and faulting in fresh memory (docs/host.md).
+        // Each guest slot may hold a component: several core instances, tables and memories.
         var slots = (uint)Options.MaxConcurrentInstances + SpareInstanceSlots;
         using var pooling = new PoolingAllocationConfig()
-            .WithMaxCoreInstances(slots)
-            .WithMaxMemories(slots)
-            .WithMaxTables(slots)
+            .WithMaxCoreInstances(slots * CoreInstancesPerComponent)
+            .WithMaxMemories(slots * 2)
+            .WithMaxTables(slots * 4)
             .WithMaxMemorySize((nuint)Options.MaxMemoryBytes)
             .WithLinearMemoryKeepResidentBytes(KeepResidentBytes)
             .WithTableKeepResidentBytes(KeepResidentBytes);
@@ -67,6 +77,12 @@ public sealed class WasmEngine : IDisposable
         _linker = new Linker(_engine);
         _linker.DefineWasi();
         KeyValueImports.Define(_linker);
+        _componentHost = new WasiPreview2().AddTo(new HostDefinitions());
+        foreach (var definition in KeyValueInterfaces.Define())
+        {
+            _componentHost.Add(definition);
+        }
+
         _scheduler = new GuestScheduler(Options.MaxConcurrentInstances);
 
         _epochThread = new Thread(AdvanceEpoch) { IsBackground = true, Name = "spindle-epoch" };
@@ -97,14 +113,21 @@ public sealed class WasmEngine : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
         ArgumentNullException.ThrowIfNull(stores);
         var bytes = File.ReadAllBytes(wasmPath);
-
-        // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",
-        // which blames the module for what is a setting (issue #6).
-        if (WasmBinary.InitialMemoryBytes(bytes) is { } initialMemory && initialMemory > Options.MaxMemoryBytes)
+        if (Component.IsComponent(bytes))
         {
-            throw new MemoryLimitException(componentId, initialMemory, Options.MaxMemoryBytes);
+            return LoadWebAssemblyComponent(componentId, bytes, stores);
         }
 
+        return LoadCoreModule(componentId, bytes, stores);
+    }
+
+    /// <summary>Loads a core module (tests and benchmarks use it to reach the instance directly).</summary>
+    internal CoreModuleGuest LoadCoreModule(string componentId, string wasmPath, IKeyValueStoreManager stores) =>
+        LoadCoreModule(componentId, File.ReadAllBytes(wasmPath), stores);
+
+    private CoreModuleGuest LoadCoreModule(string componentId, byte[] bytes, IKeyValueStoreManager stores)
+    {
+        CheckInitialMemory(componentId, bytes);
         var module = Compile(componentId, bytes);
 
         // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
@@ -112,7 +135,7 @@ public sealed class WasmEngine : IDisposable
         var linker = _linker.Clone();
         _componentLinkers.Add(linker);
         linker.DefineUnknownImportsAsTraps(module);
-        return new GuestComponent(this, componentId, module, linker, stores);
+        return new CoreModuleGuest(this, componentId, module, linker, stores);
     }
 
     /// <summary>Stops the epoch thread and the guest threads, and frees compiled code.</summary>
@@ -134,6 +157,33 @@ public sealed class WasmEngine : IDisposable
         _linker.Dispose();
         _engine.Dispose();
         _stopping.Dispose();
+    }
+
+    // Components: each core module is compiled (and cached) on its own, so an app's components share the cache.
+    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores)
+    {
+        var component = Component.Load(_engine, bytes, _componentHost, (ordinal, module) =>
+        {
+            var moduleBytes = module.ToArray();
+            CheckInitialMemory(componentId, moduleBytes);
+            return Compile($"{componentId} (core module {ordinal})", moduleBytes);
+        });
+        foreach (var stub in component.StubbedImports)
+        {
+            Log.ImportStubbed(_logger, componentId, stub);
+        }
+
+        return new ComponentGuest(this, componentId, component, stores);
+    }
+
+    // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",
+    // which blames the module for what is a setting (issue #6).
+    private void CheckInitialMemory(string componentId, byte[] bytes)
+    {
+        if (WasmBinary.InitialMemoryBytes(bytes) is { } initialMemory && initialMemory > Options.MaxMemoryBytes)
+        {
+            throw new MemoryLimitException(componentId, initialMemory, Options.MaxMemoryBytes);
+        }
     }
 
     private Module Compile(string name, byte[] bytes)

@@ -20,7 +20,7 @@ public sealed class CompilationCacheTests : IDisposable
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using (var first = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            first.LoadComponent("stubs", wasm, _fixture.Stores.ForComponent([]));
+            first.LoadCoreModule("stubs", wasm, _fixture.Stores.ForComponent([]));
         }
 
         Assert.Single(_fixture.Lines, l => l.Message == "Compiled module stubs");
@@ -28,7 +28,7 @@ public sealed class CompilationCacheTests : IDisposable
         var linesBefore = _fixture.Lines.Count;
 
         using var second = new WasmEngine(options, _fixture.LoggerFactory);
-        var component = second.LoadComponent("stubs", wasm, _fixture.Stores.ForComponent([]));
+        var component = second.LoadCoreModule("stubs", wasm, _fixture.Stores.ForComponent([]));
 
         Assert.Equal(200, (await component.TryHandleHttpAsync(Get)!).Status);
         var restart = _fixture.Lines.Skip(linesBefore).ToList();
@@ -44,14 +44,14 @@ public sealed class CompilationCacheTests : IDisposable
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using (var first = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            first.LoadComponent("stubs", wasm, _fixture.Stores.ForComponent([]));
+            first.LoadCoreModule("stubs", wasm, _fixture.Stores.ForComponent([]));
         }
 
         var cached = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"));
         File.WriteAllBytes(cached, [1, 2, 3, 4]);
 
         using var second = new WasmEngine(options, _fixture.LoggerFactory);
-        var component = second.LoadComponent("stubs", wasm, _fixture.Stores.ForComponent([]));
+        var component = second.LoadCoreModule("stubs", wasm, _fixture.Stores.ForComponent([]));
 
         Assert.Equal(200, (await component.TryHandleHttpAsync(Get)!).Status);
         Assert.True(new FileInfo(cached).Length > 4);
@@ -67,20 +67,20 @@ public sealed class CompilationCacheTests : IDisposable
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using (var first = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            first.LoadComponent("one", one, _fixture.Stores.ForComponent([]));
+            first.LoadCoreModule("one", one, _fixture.Stores.ForComponent([]));
         }
 
         var entryOfOne = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"));
         using (var second = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            second.LoadComponent("two", two, _fixture.Stores.ForComponent([]));
+            second.LoadCoreModule("two", two, _fixture.Stores.ForComponent([]));
         }
 
         var entryOfTwo = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"), f => f != entryOfOne);
         File.Copy(entryOfOne, entryOfTwo, overwrite: true);
 
         using var third = new WasmEngine(options, _fixture.LoggerFactory);
-        var component = third.LoadComponent("two", two, _fixture.Stores.ForComponent([]));
+        var component = third.LoadCoreModule("two", two, _fixture.Stores.ForComponent([]));
 
         Assert.Equal(2, component.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
         Assert.Contains(_fixture.Lines, l => l.Level == LogLevel.Warning
@@ -97,7 +97,7 @@ public sealed class CompilationCacheTests : IDisposable
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using (var first = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            first.LoadComponent("one", wasm, _fixture.Stores.ForComponent([]));
+            first.LoadCoreModule("one", wasm, _fixture.Stores.ForComponent([]));
         }
 
         var cached = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"));
@@ -105,7 +105,7 @@ public sealed class CompilationCacheTests : IDisposable
         File.WriteAllBytes(cached, bytes[..^1]);
 
         using var second = new WasmEngine(options, _fixture.LoggerFactory);
-        var component = second.LoadComponent("one", wasm, _fixture.Stores.ForComponent([]));
+        var component = second.LoadCoreModule("one", wasm, _fixture.Stores.ForComponent([]));
 
         Assert.Equal(1, component.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
         Assert.Contains(_fixture.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("truncated", StringComparison.Ordinal));
@@ -120,7 +120,7 @@ public sealed class CompilationCacheTests : IDisposable
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using (var first = new WasmEngine(options, _fixture.LoggerFactory))
         {
-            first.LoadComponent("one", wasm, _fixture.Stores.ForComponent([]));
+            first.LoadCoreModule("one", wasm, _fixture.Stores.ForComponent([]));
         }
 
         var cached = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"));
@@ -130,7 +130,7 @@ public sealed class CompilationCacheTests : IDisposable
         File.WriteAllBytes(cached, damaged);
 
         using var second = new WasmEngine(options, _fixture.LoggerFactory);
-        var component = second.LoadComponent("one", wasm, _fixture.Stores.ForComponent([]));
+        var component = second.LoadCoreModule("one", wasm, _fixture.Stores.ForComponent([]));
 
         Assert.Equal(1, component.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
         Assert.Contains(_fixture.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("corrupted", StringComparison.Ordinal));
@@ -142,8 +142,8 @@ public sealed class CompilationCacheTests : IDisposable
     {
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using var engine = new WasmEngine(options, _fixture.LoggerFactory);
-        engine.LoadComponent("a", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
-        engine.LoadComponent("b", _fixture.Wasm("no-http-export"), _fixture.Stores.ForComponent([]));
+        engine.LoadCoreModule("a", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        engine.LoadCoreModule("b", _fixture.Wasm("no-http-export"), _fixture.Stores.ForComponent([]));
         Assert.Equal(2, Directory.GetFiles(CacheDirectory, "*.cwasm").Length);
     }
 
@@ -155,7 +155,7 @@ public sealed class CompilationCacheTests : IDisposable
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes");
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using var engine = new WasmEngine(options, _fixture.LoggerFactory);
-        engine.LoadComponent("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
+        engine.LoadCoreModule("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
 
         Assert.Equal(PrivateFolder, File.GetUnixFileMode(CacheDirectory));
         var entry = Assert.Single(Directory.GetFiles(CacheDirectory, "*.cwasm"));
@@ -175,8 +175,8 @@ public sealed class CompilationCacheTests : IDisposable
 
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using var engine = new WasmEngine(options, _fixture.LoggerFactory);
-        var one = engine.LoadComponent("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
-        var two = engine.LoadComponent("two", _fixture.Wasm("answer-2"), _fixture.Stores.ForComponent([]));
+        var one = engine.LoadCoreModule("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
+        var two = engine.LoadCoreModule("two", _fixture.Wasm("answer-2"), _fixture.Stores.ForComponent([]));
 
         Assert.Equal(1, one.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
         Assert.Equal(2, two.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
@@ -201,7 +201,7 @@ public sealed class CompilationCacheTests : IDisposable
 
         var options = new HostOptions { CompilationCacheDirectory = CacheDirectory };
         using var engine = new WasmEngine(options, _fixture.LoggerFactory);
-        var one = engine.LoadComponent("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
+        var one = engine.LoadCoreModule("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
 
         Assert.Equal(1, one.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
         Assert.Empty(Directory.GetFileSystemEntries(CacheDirectory));

@@ -21,7 +21,7 @@ public sealed class EngineLifetimeTests : IDisposable
         for (var i = 0; i < 8; i++)
         {
             using var engine = new WasmEngine(new HostOptions { MaxConcurrentInstances = 16 }, _fixture.LoggerFactory);
-            var component = engine.LoadComponent("answer", wasm, _fixture.Stores);
+            var component = engine.LoadCoreModule("answer", wasm, _fixture.Stores);
             Assert.NotNull(component);
         }
 

@@ -13,7 +13,7 @@ public sealed class GuestComponentTests : IDisposable
     public async Task Module_with_imports_Spindle_does_not_provide_loads_and_serves()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         var response = await component.TryHandleHttpAsync(Get)!;
 
@@ -26,7 +26,7 @@ public sealed class GuestComponentTests : IDisposable
     public async Task Calling_an_unprovided_import_traps_that_request_only()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         var ex = await Assert.ThrowsAsync<GuestInvocationException>(() => component.TryHandleHttpAsync(Get with { Uri = "/config" })!);
         Assert.Equal(GuestFailure.Trap, ex.Failure);
@@ -38,7 +38,7 @@ public sealed class GuestComponentTests : IDisposable
     public async Task Guest_stdout_and_stderr_reach_the_log_prefixed_with_the_component_id()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         await component.TryHandleHttpAsync(Get)!;
 
@@ -50,7 +50,7 @@ public sealed class GuestComponentTests : IDisposable
     public void Initialize_runs_before_the_guest_is_used()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         var initialized = component.Invoke(instance => instance.Instance.GetGlobal("initialized")!.GetValue());
 
@@ -61,7 +61,7 @@ public sealed class GuestComponentTests : IDisposable
     public async Task Missing_http_export_is_reported()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("bare", _fixture.Wasm("no-http-export"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("bare", _fixture.Wasm("no-http-export"), _fixture.Stores.ForComponent([]));
 
         Assert.False(component.ExportsHttpHandler);
         var ex = await Assert.ThrowsAsync<GuestInvocationException>(() => component.TryHandleHttpAsync(Get)!);
@@ -72,7 +72,7 @@ public sealed class GuestComponentTests : IDisposable
     public async Task Invalid_option_discriminant_in_the_response_is_an_abi_violation()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("bad", _fixture.Wasm("bad-response"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("bad", _fixture.Wasm("bad-response"), _fixture.Stores.ForComponent([]));
 
         var ex = await Assert.ThrowsAsync<GuestInvocationException>(() => component.TryHandleHttpAsync(Get)!);
         Assert.Equal(GuestFailure.AbiViolation, ex.Failure);
@@ -83,7 +83,7 @@ public sealed class GuestComponentTests : IDisposable
     public void Method_outside_the_v1_enum_is_a_caller_error()
     {
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
         Assert.Throws<ArgumentException>(() => { _ = component.TryHandleHttpAsync(Get with { Method = "TRACE" }); });
     }
 
@@ -93,7 +93,7 @@ public sealed class GuestComponentTests : IDisposable
         var path = Path.Combine(_fixture.Folder, "garbage.wasm");
         File.WriteAllBytes(path, [0, 1, 2, 3]);
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        Assert.ThrowsAny<WasmtimeException>(() => engine.LoadComponent("garbage", path, _fixture.Stores.ForComponent([])));
+        Assert.ThrowsAny<WasmtimeException>(() => engine.LoadCoreModule("garbage", path, _fixture.Stores.ForComponent([])));
     }
 
     public void Dispose() => _fixture.Dispose();

@@ -12,7 +12,7 @@ public sealed class GuestInstanceLeaseTests : IDisposable
     public async Task Reserve_past_the_cap_is_null_and_a_lease_disposed_unused_gives_its_slot_back()
     {
         using var engine = new WasmEngine(new HostOptions { MaxConcurrentInstances = 1 }, _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         var lease = component.TryReserveInstance();
         Assert.NotNull(lease);
@@ -31,7 +31,7 @@ public sealed class GuestInstanceLeaseTests : IDisposable
     public async Task A_lease_runs_one_request_only_and_disposing_it_afterwards_frees_nothing()
     {
         using var engine = new WasmEngine(new HostOptions { MaxConcurrentInstances = 2 }, _fixture.LoggerFactory);
-        var component = engine.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         using var held = component.TryReserveInstance()!;
         var lease = component.TryReserveInstance()!;
@@ -50,8 +50,8 @@ public sealed class GuestInstanceLeaseTests : IDisposable
     {
         using var one = new WasmEngine(new HostOptions { MaxConcurrentInstances = 1 }, _fixture.LoggerFactory);
         using var two = new WasmEngine(new HostOptions { MaxConcurrentInstances = 1 }, _fixture.LoggerFactory);
-        var first = one.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
-        var second = two.LoadComponent("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var first = one.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
+        var second = two.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
         using var lease = first.TryReserveInstance()!;
         Assert.Throws<ArgumentException>(() => { _ = second.HandleHttpAsync(Get, lease); });

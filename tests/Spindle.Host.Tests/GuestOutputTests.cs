@@ -10,12 +10,12 @@ public sealed class GuestOutputTests : IDisposable
     private const int DataAddress = 1024;
     private readonly HostFixture _fixture = new();
     private readonly WasmEngine _engine;
-    private readonly GuestComponent _component;
+    private readonly CoreModuleGuest _component;
 
     public GuestOutputTests()
     {
         _engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
-        _component = _engine.LoadComponent("out", _fixture.Wasm("output"), _fixture.Stores.ForComponent([]));
+        _component = _engine.LoadCoreModule("out", _fixture.Wasm("output"), _fixture.Stores.ForComponent([]));
     }
 
     private List<string> GuestLines(LogLevel level) =>
@@ -113,19 +113,19 @@ public sealed class GuestOutputTests : IDisposable
         _fixture.Dispose();
     }
 
-    private static void Write(GuestComponent.LiveInstance instance, int fd, string text, int times = 1) =>
+    private static void Write(CoreModuleGuest.LiveInstance instance, int fd, string text, int times = 1) =>
         Write(instance, fd, Encoding.UTF8.GetBytes(text), times);
 
-    private static void Write(GuestComponent.LiveInstance instance, int fd, byte[] bytes, int times = 1)
+    private static void Write(CoreModuleGuest.LiveInstance instance, int fd, byte[] bytes, int times = 1)
     {
         bytes.CopyTo(instance.Instance.GetMemory("memory")!.GetSpan(DataAddress, bytes.Length));
         Assert.Equal(0, Call(instance, fd, DataAddress, bytes.Length, times));
     }
 
-    private static int Call(GuestComponent.LiveInstance instance, int fd, int pointer, int length, int times) =>
+    private static int Call(CoreModuleGuest.LiveInstance instance, int fd, int pointer, int length, int times) =>
         instance.Instance.GetFunction<int, int, int, int, int>("write")!(fd, pointer, length, times);
 
-    private void Run(Action<GuestComponent.LiveInstance> action) =>
+    private void Run(Action<CoreModuleGuest.LiveInstance> action) =>
         _component.Invoke(instance =>
         {
             action(instance);

@@ -31,7 +31,7 @@ public sealed class KeyValueAbiFuzzTests : IDisposable
     private readonly HostFixture _fixture = new();
     private readonly StoreRegistry _stores = new(new KeyValueLimits { MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes });
     private readonly WasmEngine _engine;
-    private readonly GuestComponent _component;
+    private readonly CoreModuleGuest _component;
     private readonly Dictionary<string, Dictionary<string, byte[]>> _model = new(StringComparer.Ordinal);
     private int _calls;
     private int _importCalls;
@@ -47,7 +47,7 @@ public sealed class KeyValueAbiFuzzTests : IDisposable
         }
 
         _engine = new WasmEngine(new HostOptions { StoreHandleCapacity = HandleCapacity }, _fixture.LoggerFactory);
-        _component = _engine.LoadComponent("fuzz", _fixture.Wasm("kv-trampolines"), _stores.ForComponent(Granted));
+        _component = _engine.LoadCoreModule("fuzz", _fixture.Wasm("kv-trampolines"), _stores.ForComponent(Granted));
     }
 
     private enum Outcome

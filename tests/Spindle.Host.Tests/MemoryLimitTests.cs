@@ -27,7 +27,7 @@ public sealed class MemoryLimitTests : IDisposable
     public void The_memory_limit_bounds_themselves_run_a_guest(long limit)
     {
         using var engine = new WasmEngine(new HostOptions { MaxMemoryBytes = limit }, _fixture.LoggerFactory);
-        var component = engine.LoadComponent("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("one", _fixture.Wasm("answer-1"), _fixture.Stores.ForComponent([]));
         Assert.Equal(1, component.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
     }
 
@@ -39,7 +39,7 @@ public sealed class MemoryLimitTests : IDisposable
         // Issue #6: the error blamed the module.
         using var engine = new WasmEngine(new HostOptions { MaxMemoryBytes = limit }, _fixture.LoggerFactory);
 
-        var ex = Assert.Throws<MemoryLimitException>(() => engine.LoadComponent("big", _fixture.Wasm("three-pages"), _fixture.Stores.ForComponent([])));
+        var ex = Assert.Throws<MemoryLimitException>(() => engine.LoadCoreModule("big", _fixture.Wasm("three-pages"), _fixture.Stores.ForComponent([])));
 
         Assert.Equal(ThreePages, ex.InitialMemoryBytes);
         Assert.Equal(limit, ex.MaxMemoryBytes);
@@ -53,7 +53,7 @@ public sealed class MemoryLimitTests : IDisposable
     public void A_module_whose_initial_memory_equals_the_limit_runs()
     {
         using var engine = new WasmEngine(new HostOptions { MaxMemoryBytes = ThreePages }, _fixture.LoggerFactory);
-        var component = engine.LoadComponent("big", _fixture.Wasm("three-pages"), _fixture.Stores.ForComponent([]));
+        var component = engine.LoadCoreModule("big", _fixture.Wasm("three-pages"), _fixture.Stores.ForComponent([]));
         Assert.Equal(3, component.Invoke(i => i.Instance.GetFunction<int>("answer")!()));
     }
 

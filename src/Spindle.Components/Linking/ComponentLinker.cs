@@ -378,7 +378,7 @@ internal sealed class ComponentLinker
                         throw new ComponentLoadException($"import {importName} function {export.Name} uses {feature}, which is outside the synchronous Component Model this host supports");
                     }
 
-                    var function = host?.Function(export.Name);
+                    var function = host?.Function(export.Name, type);
                     if (function is not null && !FunctionType.Same(type, function.Type))
                     {
                         throw new ComponentLoadException($"import {importName} function {export.Name}: the component expects {type}, the host defines {function.Type}");
@@ -427,7 +427,7 @@ internal sealed class ComponentLinker
         _ => throw new ComponentLoadException($"unsupported type {syntax.GetType().Name}"),
     };
 
-    private static ValueType Value(TypeRef reference, Scope scope)
+    private static ValType Value(TypeRef reference, Scope scope)
     {
         if (reference.Unsupported is { } feature)
         {
@@ -439,7 +439,7 @@ internal sealed class ComponentLinker
             return Primitive(kind);
         }
 
-        return scope.Types.At(reference.Index, Sort.Type) as ValueType
+        return scope.Types.At(reference.Index, Sort.Type) as ValType
             ?? throw new ComponentLoadException($"type {reference.Index} is used as a value type but is not one");
     }
 
@@ -448,19 +448,19 @@ internal sealed class ComponentLinker
 
     private static PrimitiveType Primitive(PrimitiveKind kind) => kind switch
     {
-        PrimitiveKind.Bool => ValueType.Bool,
-        PrimitiveKind.S8 => ValueType.S8,
-        PrimitiveKind.U8 => ValueType.U8,
-        PrimitiveKind.S16 => ValueType.S16,
-        PrimitiveKind.U16 => ValueType.U16,
-        PrimitiveKind.S32 => ValueType.S32,
-        PrimitiveKind.U32 => ValueType.U32,
-        PrimitiveKind.S64 => ValueType.S64,
-        PrimitiveKind.U64 => ValueType.U64,
-        PrimitiveKind.F32 => ValueType.F32,
-        PrimitiveKind.F64 => ValueType.F64,
-        PrimitiveKind.Char => ValueType.Char,
-        _ => ValueType.String,
+        PrimitiveKind.Bool => ValType.Bool,
+        PrimitiveKind.S8 => ValType.S8,
+        PrimitiveKind.U8 => ValType.U8,
+        PrimitiveKind.S16 => ValType.S16,
+        PrimitiveKind.U16 => ValType.U16,
+        PrimitiveKind.S32 => ValType.S32,
+        PrimitiveKind.U32 => ValType.U32,
+        PrimitiveKind.S64 => ValType.S64,
+        PrimitiveKind.U64 => ValType.U64,
+        PrimitiveKind.F32 => ValType.F32,
+        PrimitiveKind.F64 => ValType.F64,
+        PrimitiveKind.Char => ValType.Char,
+        _ => ValType.String,
     };
 
     private static object Item(Frame frame, Sort sort, uint index) => sort switch

@@ -35,7 +35,7 @@ internal sealed class AbiContext(GuestMemory? memory, StringEncoding encoding, H
 
 /// <summary>
 /// The Canonical ABI (CanonicalABI.md; canonical-abi/definitions.py is the executable reference): values between
-/// guest memory or flat core values and the .NET representation described on <see cref="ValueType"/>. Flat values
+/// guest memory or flat core values and the .NET representation described on <see cref="ValType"/>. Flat values
 /// are carried as raw 64-bit patterns (an i32 or f32 zero-extended), which makes the variant join rule a no-op.
 /// Every guest mistake throws <see cref="ComponentTrapException"/>.
 /// </summary>
@@ -50,7 +50,7 @@ internal static class CanonicalAbi
     private static readonly object True = true;
     private static readonly object False = false;
 
-    public static object? LiftFlat(AbiContext cx, ValueType type, ReadOnlySpan<ulong> flat, ref int i)
+    public static object? LiftFlat(AbiContext cx, ValType type, ReadOnlySpan<ulong> flat, ref int i)
     {
         switch (type)
         {
@@ -111,7 +111,7 @@ internal static class CanonicalAbi
         }
     }
 
-    public static object? Load(AbiContext cx, ValueType type, int pointer)
+    public static object? Load(AbiContext cx, ValType type, int pointer)
     {
         var memory = cx.Memory;
         switch (type)
@@ -189,7 +189,7 @@ internal static class CanonicalAbi
         }
     }
 
-    public static void LowerFlat(AbiContext cx, ValueType type, object? value, Span<ulong> flat, ref int i)
+    public static void LowerFlat(AbiContext cx, ValType type, object? value, Span<ulong> flat, ref int i)
     {
         switch (type)
         {
@@ -249,7 +249,7 @@ internal static class CanonicalAbi
         }
     }
 
-    public static void Store(AbiContext cx, ValueType type, object? value, int pointer)
+    public static void Store(AbiContext cx, ValType type, object? value, int pointer)
     {
         switch (type)
         {
@@ -329,7 +329,7 @@ internal static class CanonicalAbi
     }
 
     /// <summary>Checks that <paramref name="pointer"/> can hold a <paramref name="type"/> (spilled parameters, return areas).</summary>
-    public static void CheckPointer(AbiContext cx, ValueType type, int pointer)
+    public static void CheckPointer(AbiContext cx, ValType type, int pointer)
     {
         var layout = type.Abi;
         if ((uint)pointer % (uint)layout.Alignment != 0)
@@ -390,16 +390,16 @@ internal static class CanonicalAbi
         _ => throw new InvalidCastException($"a {flags} value must be a uint bit set, not {value?.GetType().Name ?? "null"}"),
     };
 
-    private static ValueType?[] Cases(ValueType type) => type switch
+    private static ValType?[] Cases(ValType type) => type switch
     {
         VariantType v => v.Cases.Select(c => c.Type).ToArray(),
-        EnumType e => new ValueType?[e.Cases.Count],
+        EnumType e => new ValType?[e.Cases.Count],
         OptionType o => [null, o.Payload],
         ResultType r => [r.Ok, r.Error],
         _ => throw new InvalidOperationException($"{type} is not a variant"),
     };
 
-    private static (int Case, object? Payload) CaseOf(ValueType type, object? value, int cases)
+    private static (int Case, object? Payload) CaseOf(ValType type, object? value, int cases)
     {
         var (index, payload) = value switch
         {
@@ -410,7 +410,7 @@ internal static class CanonicalAbi
         return (uint)index < (uint)cases ? (index, payload) : throw new ArgumentOutOfRangeException(nameof(value), $"case {index} is out of range for {type}");
     }
 
-    private static IReadOnlyList<object?> Fields(object? value, int count, ValueType type)
+    private static IReadOnlyList<object?> Fields(object? value, int count, ValType type)
     {
         var fields = value as IReadOnlyList<object?> ?? throw new InvalidCastException($"a {type} value must be an object?[], not {value?.GetType().Name ?? "null"}");
         return fields.Count == count ? fields : throw new ArgumentException($"a {type} value needs {count} elements, got {fields.Count}");

@@ -62,7 +62,7 @@ internal sealed class LoweredFunction
 
     public MemoryOptions Options { get; }
 
-    public ValueType[] ParameterTypes { get; }
+    public ValType[] ParameterTypes { get; }
 
     public TupleType? ParameterTuple { get; }
 
@@ -103,7 +103,7 @@ internal sealed class LiftedFunction
 
     public FunctionType Type { get; }
 
-    public ValueType[] ParameterTypes { get; }
+    public ValType[] ParameterTypes { get; }
 
     public TupleType? ParameterTuple { get; }
 
@@ -155,7 +155,7 @@ internal static class FunctionFlattening
         _ => BitConverter.UInt64BitsToDouble(bits),
     };
 
-    public static bool NeedsMemory(ValueType type) => type switch
+    public static bool NeedsMemory(ValType type) => type switch
     {
         PrimitiveType p => p.Kind == PrimitiveKind.String,
         ListType => true,
@@ -170,7 +170,7 @@ internal static class FunctionFlattening
     public static string? FindUnsupported(FunctionType type) =>
         type.Parameters.Select(p => FindUnsupported(p.Type)).FirstOrDefault(f => f is not null) ?? (type.Result is { } r ? FindUnsupported(r) : null);
 
-    public static string? FindUnsupported(ValueType type) => type switch
+    public static string? FindUnsupported(ValType type) => type switch
     {
         UnsupportedValueType u => u.Feature,
         ListType l => FindUnsupported(l.Element),

@@ -51,11 +51,11 @@ public enum PrimitiveKind
 /// <see cref="object"/>[], variants, options and results as <see cref="Variant"/>, enums as the case index
 /// (<see cref="int"/>), flags as a <see cref="uint"/> bit set, and handles to host resources as the host's object.
 /// </summary>
-public abstract class ValueType
+public abstract class ValType
 {
     private Layout? _layout;
 
-    private protected ValueType()
+    private protected ValType()
     {
     }
 
@@ -104,23 +104,23 @@ public abstract class ValueType
     internal Layout Abi => _layout ??= Layout.Of(this);
 
     /// <summary><c>list&lt;element&gt;</c>.</summary>
-    public static ListType List(ValueType element) => new(element);
+    public static ListType List(ValType element) => new(element);
 
     /// <summary><c>option&lt;payload&gt;</c>.</summary>
-    public static OptionType Option(ValueType payload) => new(payload);
+    public static OptionType Option(ValType payload) => new(payload);
 
     /// <summary><c>result&lt;ok, error&gt;</c>; either side may be absent (<c>_</c>).</summary>
-    public static ResultType Result(ValueType? ok, ValueType? error) => new(ok, error);
+    public static ResultType Result(ValType? ok, ValType? error) => new(ok, error);
 
     /// <summary><c>tuple&lt;...&gt;</c>.</summary>
-    public static TupleType Tuple(params ValueType[] elements) => new(elements);
+    public static TupleType Tuple(params ValType[] elements) => new(elements);
 
     /// <summary>A record with these fields in order.</summary>
-    public static RecordType Record(params (string Name, ValueType Type)[] fields) =>
+    public static RecordType Record(params (string Name, ValType Type)[] fields) =>
         new([.. fields.Select(f => new Field(f.Name, f.Type))]);
 
     /// <summary>A variant with these cases in order; a case without payload has a <see langword="null"/> type.</summary>
-    public static VariantType Variant(params (string Name, ValueType? Type)[] cases) =>
+    public static VariantType Variant(params (string Name, ValType? Type)[] cases) =>
         new([.. cases.Select(c => new Case(c.Name, c.Type))]);
 
     /// <summary>An enum with these cases in order.</summary>
@@ -136,7 +136,7 @@ public abstract class ValueType
     public static BorrowType Borrow(ResourceType resource) => new(resource);
 
     /// <summary>Whether two types are the same: same structure and labels, and the same resource types.</summary>
-    public static bool Same(ValueType? a, ValueType? b) => TypeEquality.Same(a, b);
+    public static bool Same(ValType? a, ValType? b) => TypeEquality.Same(a, b);
 
     /// <summary>The type in WIT syntax.</summary>
     public override string ToString()
@@ -148,7 +148,7 @@ public abstract class ValueType
 
     internal abstract void Write(StringBuilder text);
 
-    internal static void Write(StringBuilder text, ValueType? type)
+    internal static void Write(StringBuilder text, ValType? type)
     {
         if (type is null)
         {
@@ -162,7 +162,7 @@ public abstract class ValueType
 }
 
 /// <summary>A primitive type.</summary>
-public sealed class PrimitiveType : ValueType
+public sealed class PrimitiveType : ValType
 {
     internal PrimitiveType(PrimitiveKind kind) => Kind = kind;
 
@@ -188,12 +188,12 @@ public sealed class PrimitiveType : ValueType
 }
 
 /// <summary><c>list&lt;T&gt;</c>.</summary>
-public sealed class ListType : ValueType
+public sealed class ListType : ValType
 {
-    internal ListType(ValueType element) => Element = element ?? throw new ArgumentNullException(nameof(element));
+    internal ListType(ValType element) => Element = element ?? throw new ArgumentNullException(nameof(element));
 
     /// <summary>The element type.</summary>
-    public ValueType Element { get; }
+    public ValType Element { get; }
 
     internal bool IsBytes => Element is PrimitiveType { Kind: PrimitiveKind.U8 };
 
@@ -208,15 +208,15 @@ public sealed class ListType : ValueType
 /// <summary>A named, typed record field.</summary>
 /// <param name="Name">The label.</param>
 /// <param name="Type">The type.</param>
-public readonly record struct Field(string Name, ValueType Type);
+public readonly record struct Field(string Name, ValType Type);
 
 /// <summary>A variant case; <paramref name="Type"/> is <see langword="null"/> for a case without payload.</summary>
 /// <param name="Name">The label.</param>
 /// <param name="Type">The payload type, if any.</param>
-public readonly record struct Case(string Name, ValueType? Type);
+public readonly record struct Case(string Name, ValType? Type);
 
 /// <summary>A record: named fields in order; values are <see cref="object"/>[] in field order.</summary>
-public sealed class RecordType : ValueType
+public sealed class RecordType : ValType
 {
     internal RecordType(IReadOnlyList<Field> fields) =>
         Fields = fields.Count > 0 ? fields : throw new ArgumentException("a record needs at least one field", nameof(fields));
@@ -238,13 +238,13 @@ public sealed class RecordType : ValueType
 }
 
 /// <summary>A tuple; values are <see cref="object"/>[].</summary>
-public sealed class TupleType : ValueType
+public sealed class TupleType : ValType
 {
-    internal TupleType(IReadOnlyList<ValueType> elements) =>
+    internal TupleType(IReadOnlyList<ValType> elements) =>
         Elements = elements.Count > 0 ? elements : throw new ArgumentException("a tuple needs at least one element", nameof(elements));
 
     /// <summary>The element types.</summary>
-    public IReadOnlyList<ValueType> Elements { get; }
+    public IReadOnlyList<ValType> Elements { get; }
 
     internal override void Write(StringBuilder text)
     {
@@ -260,7 +260,7 @@ public sealed class TupleType : ValueType
 }
 
 /// <summary>A variant; values are <see cref="Variant"/>.</summary>
-public sealed class VariantType : ValueType
+public sealed class VariantType : ValType
 {
     internal VariantType(IReadOnlyList<Case> cases) =>
         Cases = cases.Count > 0 ? cases : throw new ArgumentException("a variant needs at least one case", nameof(cases));
@@ -302,7 +302,7 @@ public sealed class VariantType : ValueType
 }
 
 /// <summary>An enum; values are the case index as <see cref="int"/>.</summary>
-public sealed class EnumType : ValueType
+public sealed class EnumType : ValType
 {
     internal EnumType(IReadOnlyList<string> cases) =>
         Cases = cases.Count > 0 ? cases : throw new ArgumentException("an enum needs at least one case", nameof(cases));
@@ -314,7 +314,7 @@ public sealed class EnumType : ValueType
 }
 
 /// <summary>Flags (at most 32); values are a <see cref="uint"/> with bit <c>i</c> for flag <c>i</c>.</summary>
-public sealed class FlagsType : ValueType
+public sealed class FlagsType : ValType
 {
     internal FlagsType(IReadOnlyList<string> names) =>
         Names = names.Count is > 0 and <= 32 ? names : throw new ArgumentException("flags need 1 to 32 names", nameof(names));
@@ -326,12 +326,12 @@ public sealed class FlagsType : ValueType
 }
 
 /// <summary><c>option&lt;T&gt;</c>; values are <see cref="Variant"/> (case 0 none, case 1 some).</summary>
-public sealed class OptionType : ValueType
+public sealed class OptionType : ValType
 {
-    internal OptionType(ValueType payload) => Payload = payload ?? throw new ArgumentNullException(nameof(payload));
+    internal OptionType(ValType payload) => Payload = payload ?? throw new ArgumentNullException(nameof(payload));
 
     /// <summary>The payload type.</summary>
-    public ValueType Payload { get; }
+    public ValType Payload { get; }
 
     internal override void Write(StringBuilder text)
     {
@@ -342,19 +342,19 @@ public sealed class OptionType : ValueType
 }
 
 /// <summary><c>result&lt;T, E&gt;</c>; values are <see cref="Variant"/> (case 0 ok, case 1 error).</summary>
-public sealed class ResultType : ValueType
+public sealed class ResultType : ValType
 {
-    internal ResultType(ValueType? ok, ValueType? error)
+    internal ResultType(ValType? ok, ValType? error)
     {
         Ok = ok;
         Error = error;
     }
 
     /// <summary>The ok payload, if any.</summary>
-    public ValueType? Ok { get; }
+    public ValType? Ok { get; }
 
     /// <summary>The error payload, if any.</summary>
-    public ValueType? Error { get; }
+    public ValType? Error { get; }
 
     internal override void Write(StringBuilder text)
     {
@@ -367,7 +367,7 @@ public sealed class ResultType : ValueType
 }
 
 /// <summary><c>own&lt;R&gt;</c>.</summary>
-public sealed class OwnType : ValueType
+public sealed class OwnType : ValType
 {
     internal OwnType(ResourceType resource) => Resource = resource ?? throw new ArgumentNullException(nameof(resource));
 
@@ -378,7 +378,7 @@ public sealed class OwnType : ValueType
 }
 
 /// <summary><c>borrow&lt;R&gt;</c>.</summary>
-public sealed class BorrowType : ValueType
+public sealed class BorrowType : ValType
 {
     internal BorrowType(ResourceType resource) => Resource = resource ?? throw new ArgumentNullException(nameof(resource));
 
@@ -413,7 +413,7 @@ public sealed record Variant(int Case, object? Payload)
 public sealed class FunctionType
 {
     /// <summary>Creates the type.</summary>
-    public FunctionType(IReadOnlyList<Field> parameters, ValueType? result)
+    public FunctionType(IReadOnlyList<Field> parameters, ValType? result)
     {
         Parameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
         Result = result;
@@ -423,21 +423,21 @@ public sealed class FunctionType
     public IReadOnlyList<Field> Parameters { get; }
 
     /// <summary>The result, or <see langword="null"/> for none.</summary>
-    public ValueType? Result { get; }
+    public ValType? Result { get; }
 
     /// <summary>Whether two function types have the same parameter and result types (parameter names are not compared).</summary>
     public static bool Same(FunctionType a, FunctionType b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (a.Parameters.Count != b.Parameters.Count || !ValueType.Same(a.Result, b.Result))
+        if (a.Parameters.Count != b.Parameters.Count || !ValType.Same(a.Result, b.Result))
         {
             return false;
         }
 
         for (var i = 0; i < a.Parameters.Count; i++)
         {
-            if (!ValueType.Same(a.Parameters[i].Type, b.Parameters[i].Type))
+            if (!ValType.Same(a.Parameters[i].Type, b.Parameters[i].Type))
             {
                 return false;
             }
@@ -468,7 +468,7 @@ public sealed class FunctionType
 }
 
 /// <summary>A type outside the synchronous MVP (stream, future, error-context, ...); components using one are refused.</summary>
-internal sealed class UnsupportedValueType : ValueType
+internal sealed class UnsupportedValueType : ValType
 {
     public UnsupportedValueType(string feature) => Feature = feature;
 

@@ -1,0 +1,126 @@
+namespace Spindle.Components.Wasi;
+
+/// <summary>Receives bytes a guest writes to stdout or stderr.</summary>
+public delegate void OutputSink(ReadOnlySpan<byte> bytes);
+
+/// <summary>
+/// Per-instance WASI state. Put it in the instance's state object by implementing <see cref="IWasiState"/>; an
+/// instance whose state does not gets no output sinks and no deadline.
+/// </summary>
+public sealed class WasiContext
+{
+    /// <summary>Where the guest's stdout goes; discarded when <see langword="null"/>.</summary>
+    public OutputSink? Stdout { get; init; }
+
+    /// <summary>Where the guest's stderr goes; discarded when <see langword="null"/>.</summary>
+    public OutputSink? Stderr { get; init; }
+
+    /// <summary>
+    /// When blocking calls (<c>poll</c>, <c>pollable.block</c>, blocking stream reads) must give up, as a
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp: past it they trap the instance instead of holding its
+    /// thread. <see langword="null"/>: no bound.
+    /// </summary>
+    public long? Deadline { get; init; }
+}
+
+/// <summary>Implemented by an instance's state object to give WASI its <see cref="WasiContext"/>.</summary>
+public interface IWasiState
+{
+    /// <summary>The instance's WASI state.</summary>
+    WasiContext Wasi { get; }
+}
+
+/// <summary>Raised (as a trap of the calling instance) when a guest calls <c>wasi:cli/exit</c>.</summary>
+public sealed class WasiExitException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public WasiExitException(int exitCode)
+        : base($"the guest called wasi:cli/exit with status {exitCode}")
+    {
+        ExitCode = exitCode;
+    }
+
+    /// <summary>0 for <c>ok</c>, 1 for <c>err</c>, or the code passed to <c>exit-with-code</c>.</summary>
+    public int ExitCode { get; }
+}
+
+/// <summary>Something a guest can wait on (<c>wasi:io/poll</c> <c>pollable</c>).</summary>
+public abstract class Pollable
+{
+    /// <summary>Whether waiting would return at once.</summary>
+    public abstract bool IsReady { get; }
+
+    /// <summary>A <see cref="System.Diagnostics.Stopwatch"/> timestamp at which it becomes ready, if it is a timer.</summary>
+    public virtual long? ReadyAt => null;
+
+    /// <summary>A pollable that is always ready.</summary>
+    public static Pollable Ready { get; } = new AlwaysReady();
+
+    private sealed class AlwaysReady : Pollable
+    {
+        public override bool IsReady => true;
+    }
+}
+
+/// <summary>A pollable that becomes ready at a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
+public sealed class TimerPollable(long readyAt) : Pollable
+{
+    /// <inheritdoc/>
+    public override bool IsReady => System.Diagnostics.Stopwatch.GetTimestamp() >= readyAt;
+
+    /// <inheritdoc/>
+    public override long? ReadyAt => readyAt;
+}
+
+/// <summary>A WASI <c>input-stream</c> as the host implements it.</summary>
+public abstract class InputStream
+{
+    /// <summary>
+    /// Reads up to <paramref name="buffer"/>'s length without waiting: the count read, 0 when nothing is available
+    /// yet, or -1 at the end of the stream.
+    /// </summary>
+    public abstract int Read(Span<byte> buffer);
+
+    /// <summary>Reads at least one byte, waiting if needed (until <paramref name="deadline"/>); -1 at the end.</summary>
+    public virtual int BlockingRead(Span<byte> buffer, long? deadline) => Read(buffer);
+
+    /// <summary>Ready when a read would return data or the end.</summary>
+    public virtual Pollable Subscribe() => Pollable.Ready;
+
+    /// <summary>A stream that is at its end from the start (stdin of a server guest).</summary>
+    public static InputStream Empty { get; } = new EmptyInput();
+
+    private sealed class EmptyInput : InputStream
+    {
+        public override int Read(Span<byte> buffer) => -1;
+    }
+}
+
+/// <summary>A WASI <c>output-stream</c> as the host implements it.</summary>
+public abstract class OutputStream
+{
+    /// <summary>How many bytes the guest may write now; 0 means wait. Default: 64 KiB at any time.</summary>
+    public virtual ulong CheckWrite() => 65536;
+
+    /// <summary>Writes the bytes; returns <see langword="false"/> when the stream is closed.</summary>
+    public abstract bool Write(ReadOnlySpan<byte> bytes);
+
+    /// <summary>Flushes buffered bytes; returns <see langword="false"/> when the stream is closed.</summary>
+    public virtual bool Flush() => true;
+
+    /// <summary>Ready when <see cref="CheckWrite"/> is non-zero.</summary>
+    public virtual Pollable Subscribe() => Pollable.Ready;
+}
+
+/// <summary>An output stream that hands every write to a sink (stdout, stderr).</summary>
+internal sealed class SinkOutputStream(OutputSink? sink) : OutputStream
+{
+    public override bool Write(ReadOnlySpan<byte> bytes)
+    {
+        sink?.Invoke(bytes);
+        return true;
+    }
+}
+
+/// <summary>A <c>wasi:io/error</c> value: what failed, for <c>to-debug-string</c>.</summary>
+internal sealed record WasiError(string Message);

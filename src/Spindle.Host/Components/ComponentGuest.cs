@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Spindle.Components;
+using Spindle.Components.Wasi;
+using Spindle.Core;
+using Wasmtime;
+
+namespace Spindle.Host.Components;
+
+/// <summary>
+/// A WebAssembly component, run by Spindle's own Component Model layer (Spindle.Components) over Wasmtime core
+/// instances, with the key-value interfaces and WASI 0.2 served by the host. Each request gets a fresh component
+/// instance in a fresh store, like core modules.
+/// </summary>
+internal sealed class ComponentGuest : GuestComponent
+{
+    private readonly WasmEngine _engine;
+    private readonly Component _component;
+    private readonly IKeyValueStoreManager _stores;
+    private readonly ILogger _logger;
+    private readonly ILogger _guestOutput;
+
+    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores)
+        : base(engine, id)
+    {
+        _engine = engine;
+        _component = component;
+        _stores = stores;
+        _logger = engine.LoggerFactory.CreateLogger($"Spindle.Host.Component.{id}");
+        _guestOutput = engine.LoggerFactory.CreateLogger("Spindle.Guest");
+        var type = component.GetFunctionType(InboundHttp.Interface, InboundHttp.Function);
+        if (type is not null && !FunctionType.Same(type, InboundHttp.Type))
+        {
+            throw new ComponentLoadException($"the component exports {InboundHttp.Interface}#{InboundHttp.Function} with type {type}, not Spin's {InboundHttp.Type}");
+        }
+
+        ExportsHttpHandler = type is not null;
+    }
+
+    /// <summary>Whether the component exports <c>fermyon:spin/inbound-http</c> <c>handle-request</c>.</summary>
+    public override bool ExportsHttpHandler { get; }
+
+    internal Component Component => _component;
+
+    private protected override HttpGuestResponse Handle(HttpGuestRequest request, int method) => Invoke(instance =>
+    {
+        var handler = instance.GetFunction(InboundHttp.Interface, InboundHttp.Function)
+            ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the component does not export {InboundHttp.Interface}#{InboundHttp.Function}");
+        return InboundHttp.Lift(handler.Invoke(InboundHttp.Lower(request, method)));
+    });
+
+    /// <summary>Runs <paramref name="action"/> against a fresh instance on the calling thread (also for tests and benchmarks).</summary>
+    internal T Invoke<T>(Func<ComponentInstance, T> action)
+    {
+        using var output = new GuestOutput(_guestOutput, Id);
+        using var store = new Store(_engine.Engine);
+        var options = _engine.Options;
+
+        // A component instance is several core instances (wit-component output has four) with their tables.
+        store.SetLimits(memorySize: options.MaxMemoryBytes, tableElements: 100_000, instances: WasmEngine.CoreInstancesPerComponent, tables: 20, memories: 4);
+        store.SetEpochDeadline(_engine.DeadlineTicks);
+        using var deadline = KeyValueDeadline.Enter(options.RequestTimeout);
+        var wasi = new WasiContext
+        {
+            Stdout = output.Stdout,
+            Stderr = output.Stderr,
+            Deadline = Stopwatch.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * Stopwatch.Frequency),
+        };
+        var state = new ComponentState(Id, _stores, options, _logger, wasi);
+        try
+        {
+            ComponentInstance instance;
+            try
+            {
+                instance = _component.Instantiate(store, state);
+            }
+            catch (WasmtimeException ex) when (ex is not TrapException)
+            {
+                throw new GuestInvocationException(Id, GuestFailure.Instantiation, $"cannot instantiate: {ex.Message}", ex);
+            }
+
+            using (instance)
+            {
+                return action(instance);
+            }
+        }
+        catch (TrapException ex) when (ex.Type == TrapCode.Interrupt)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.Timeout, $"ran past the {options.RequestTimeout.TotalSeconds:0.###} s request deadline", ex);
+        }
+        catch (WasmtimeException ex) when (FindInner<ComponentTrapException>(ex) is { } abi)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, abi.Message, ex);
+        }
+        catch (WasmtimeException ex) when (FindInner<WasiExitException>(ex) is { } exit)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.Trap, exit.Message, ex);
+        }
+        catch (WasmtimeException ex)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.Trap, $"trapped: {FirstLine(ex.Message)}", ex);
+        }
+        catch (ComponentTrapException ex)
+        {
+            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, ex.Message, ex);
+        }
+    }
+}
