@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Spindle.Components;
 using Spindle.Components.Wasi;
 using Spindle.Core;
-using Spindle.Host.Components;
 using Spindle.Host.Abi;
+using Spindle.Host.Components;
 using Wasmtime;
 
 namespace Spindle.Host;
