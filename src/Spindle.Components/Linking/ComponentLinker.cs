@@ -329,7 +329,6 @@ internal sealed class ComponentLinker
         var host = _host.Find(importName);
         var scope = new Scope(deferred.Parent);
         var items = new Dictionary<string, object>(StringComparer.Ordinal);
-        var stubbed = false;
         foreach (var declaration in deferred.Declarations)
         {
             switch (declaration)
@@ -353,10 +352,6 @@ internal sealed class ComponentLinker
                     if (export.Type.SubResource)
                     {
                         exported = host?.Resource(export.Name) ?? ResourceType.Abstract($"{importName}/{export.Name}");
-                        if (host is not null && host.Resource(export.Name) is null)
-                        {
-                            stubbed = true;
-                        }
                     }
                     else
                     {
@@ -387,7 +382,6 @@ internal sealed class ComponentLinker
                     if (function is null)
                     {
                         _plan.StubbedImports.Add($"{importName}#{export.Name}");
-                        stubbed = true;
                     }
 
                     items[export.Name] = function ?? new HostFunction($"{importName}#{export.Name}", type, null);
@@ -397,11 +391,7 @@ internal sealed class ComponentLinker
             }
         }
 
-        if (host is null && !stubbed && items.Count > 0)
-        {
-            _plan.StubbedImports.Add(importName);
-        }
-
+        // Functions the host lacks were listed one by one; an interface of types only needs nothing from the host.
         return new StaticInstance(items);
     }
 
