@@ -30,6 +30,7 @@ sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 # made components of that world.
 components=(
   "tests/wasm/kv2-probe/probe.wasm|spindle:guests/probe|tests/wasm/kv2-probe/probe.c"
+  "tests/wasm/wasi-kv-probe/probe.wasm|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c"
 )
 component_sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_wasi_kv.c)
 cflags=(
