@@ -26,13 +26,14 @@ guests=(
 )
 sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 
-# output path | WIT world (in wit/) | app sources. Built as core modules with the component SDK sources, then
-# made components of that world.
+# output path | WIT world (in wit/) | sources (the app's, then the component SDK's from $csdk). Built as core
+# modules, then made components of that world.
+csdk="sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_wasi_kv.c"
 components=(
-  "tests/wasm/kv2-probe/probe.wasm|spindle:guests/probe|tests/wasm/kv2-probe/probe.c"
-  "tests/wasm/wasi-kv-probe/probe.wasm|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c"
+  "tests/wasm/kv2-probe/probe.wasm|spindle:guests/probe|tests/wasm/kv2-probe/probe.c $csdk"
+  "tests/wasm/wasi-kv-probe/probe.wasm|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
+  "tests/wasm/values/values.wasm|spindle:guests/values|tests/wasm/values/values.c"
 )
-component_sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_wasi_kv.c)
 cflags=(
   --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor
   -O2 -std=c11 -Wall -Wextra -Wpedantic -Werror
@@ -171,7 +172,7 @@ for guest in "${components[@]}"; do
   read -r -a sources <<<"$rest"
   core="$tmp/${out//\//_}.core"
   fresh="$tmp/${out//\//_}"
-  clang "${cflags[@]}" "${component_cflags[@]}" -o "$core" "${sources[@]}" "${component_sdk_sources[@]}"
+  clang "${cflags[@]}" "${component_cflags[@]}" -o "$core" "${sources[@]}"
   verify_core_of_component "$core" "${world#*/}"
   node "$tools/componentize.mjs" "$core" wit "$world" "$fresh"
   settle "$fresh" "$out"
