@@ -30,6 +30,7 @@ sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 # modules, then made components of that world.
 csdk="sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_wasi_kv.c"
 components=(
+  "examples/kv-counter-component/kv-counter-component.wasm|spindle:guests/http-kv|examples/kv-counter-component/main.c $csdk"
   "tests/wasm/kv2-probe/probe.wasm|spindle:guests/probe|tests/wasm/kv2-probe/probe.c $csdk"
   "tests/wasm/wasi-kv-probe/probe.wasm|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
   "tests/wasm/values/values.wasm|spindle:guests/values|tests/wasm/values/values.c"
