@@ -14,8 +14,8 @@
 # componentEmbed + componentNew and its preview1 reactor adapter), installed here with `npm ci` when missing
 # or out of date; their output is deterministic too.
 #
-# Needs: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32 nodejs npm  (wabt optional, for the
-# import/export checks below).
+# Needs: apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32, and Node.js 20+ with npm (wabt optional,
+# for the import/export checks below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,7 +75,8 @@ component_tools() {
   local want have=""
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "error: node and npm are needed to build the component guests (jco, pinned in $tools/package.json)" >&2
-    echo "       install: apt-get install -y nodejs npm" >&2
+    echo "       install Node.js 20 or later with npm: apt-get install -y nodejs (and npm, where the distribution" >&2
+    echo "       packages it separately, as Debian does)" >&2
     exit 1
   fi
   want=$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)
