@@ -175,7 +175,7 @@ test("wasi-kv-probe: store, atomics and batch", async () => {
   assert.equal(await body(probe, "/get-big?key=big"), "ok:1048576:pattern");
 
   // (jco does not trap on /badutf8 or /cas-consumed; Spindle's tests cover those.)
-  for (const uri of ["/dropped", "/forged?handle=99", "/oob", "/oob-list", "/unknown-import", "/trap"]) {
+  for (const uri of ["/dropped", "/forged?handle=99", "/oob", "/oob-list", "/bad-tag", "/unknown-import", "/trap"]) {
     await traps(probe, uri);
   }
   assert.equal(await body(probe, "/get?key=k1"), "ok:some:1");

@@ -751,6 +751,16 @@ static void route_oob_list(probe *p) {
     }
 }
 
+/* list-keys with the cursor option's discriminant 2 (only 0 and 1 exist): the host must trap. */
+static void route_bad_tag(probe *p) {
+    spindle_wasi_kv_bucket bucket;
+    if (open_bucket(p, &bucket)) {
+        _Alignas(4) uint8_t area[24] = {0};
+        spindle_wasi_kv_raw_list_keys(bucket, 2, SPINDLE_ADDR("k"), 1, SPINDLE_ADDR(area));
+        reply_raw_result(p, area);
+    }
+}
+
 static void route_badutf8(probe *p) {
     spindle_wasi_kv_bucket bucket;
     if (open_bucket(p, &bucket)) {
@@ -809,6 +819,7 @@ void spindle_http_handle(const spindle_http_request *req, spindle_http_response 
     else if (spindle_str_eq(path, "/forged")) route_forged(&p);
     else if (spindle_str_eq(path, "/oob")) route_oob(&p);
     else if (spindle_str_eq(path, "/oob-list")) route_oob_list(&p);
+    else if (spindle_str_eq(path, "/bad-tag")) route_bad_tag(&p);
     else if (spindle_str_eq(path, "/badutf8")) route_badutf8(&p);
     else if (spindle_str_eq(path, "/unknown-import")) route_unknown_import(&p);
     else if (spindle_str_eq(path, "/trap")) __builtin_trap();
