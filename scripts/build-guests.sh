@@ -26,14 +26,15 @@ guests=(
 )
 sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 
-# output path | WIT world (in wit/) | sources (the app's, then the component SDK's from $csdk). Built as core
+# output path | WIT folder | world | sources (the app's, then the component SDK's from $csdk). Built as core
 # modules, then made components of that world.
 csdk="sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_wasi_kv.c"
 components=(
-  "examples/kv-counter-component/kv-counter-component.wasm|spindle:guests/http-kv|examples/kv-counter-component/main.c $csdk"
-  "tests/wasm/kv2-probe/probe.wasm|spindle:guests/probe|tests/wasm/kv2-probe/probe.c $csdk"
-  "tests/wasm/wasi-kv-probe/probe.wasm|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
-  "tests/wasm/values/values.wasm|spindle:guests/values|tests/wasm/values/values.c"
+  "examples/kv-counter-component/kv-counter-component.wasm|wit|spindle:guests/http-kv|examples/kv-counter-component/main.c $csdk"
+  "tests/wasm/kv2-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/kv2-probe/probe.c $csdk"
+  "tests/wasm/wasi-kv-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
+  "tests/wasm/wasi-kv-upstream-probe/probe.wasm|tests/wasm/wasi-kv-upstream-probe/wit|spindle:upstream-probe/probe|tests/wasm/wasi-kv-upstream-probe/probe.c $csdk"
+  "tests/wasm/values/values.wasm|wit|spindle:guests/values|tests/wasm/values/values.c"
 )
 cflags=(
   --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor
@@ -170,13 +171,13 @@ for guest in "${guests[@]}"; do
 done
 
 for guest in "${components[@]}"; do
-  IFS="|" read -r out world rest <<<"$guest"
+  IFS="|" read -r out witdir world rest <<<"$guest"
   read -r -a sources <<<"$rest"
   core="$tmp/${out//\//_}.core"
   fresh="$tmp/${out//\//_}"
   clang "${cflags[@]}" "${component_cflags[@]}" -o "$core" "${sources[@]}"
   verify_core_of_component "$core" "${world#*/}"
-  node "$tools/componentize.mjs" "$core" wit "$world" "$fresh"
+  node "$tools/componentize.mjs" "$core" "$witdir" "$world" "$fresh"
   settle "$fresh" "$out"
 done
 

@@ -32,8 +32,8 @@ const hostMap = {
 // Transpiles a component into the tools' node_modules (so the generated code finds the preview2 WASI shim) and
 // returns a function that loads a fresh instance, as Spindle makes one per request.
 let loads = 0;
-async function component(path, name) {
-  const { files } = await transpile(readFileSync(join(repo, path)), { name, map: hostMap });
+async function component(path, name, map = hostMap) {
+  const { files } = await transpile(readFileSync(join(repo, path)), { name, map });
   const out = join(tools, ".cache/spindle-guests", name);
   for (const [file, bytes] of Object.entries(files)) {
     mkdirSync(dirname(join(out, file)), { recursive: true });
@@ -179,6 +179,19 @@ test("wasi-kv-probe: store, atomics and batch", async () => {
     await traps(probe, uri);
   }
   assert.equal(await body(probe, "/get?key=k1"), "ok:some:1");
+});
+
+test("wasi-kv-upstream-probe: get-many in the upstream shape of draft2", async () => {
+  // Issue #8
+  const probe = await component("tests/wasm/wasi-kv-upstream-probe/probe.wasm", "wasi-kv-upstream-probe", {
+    ...hostMap,
+    "wasi:keyvalue/batch@0.2.0-draft2": hostUrl("wasi-kv-upstream.mjs"),
+  });
+  wasiKv.reset();
+  assert.equal(await body(probe, "/set-many?pairs=a=1,b=,c=three"), "ok");
+  assert.equal(await body(probe, "/get-many?keys=a,nope,b,c"), "ok\nkey:a=some:1\nnone\nkey:b=some:\nkey:c=some:three");
+  assert.equal(await body(probe, "/get-many?keys=a&label=nope"), "err:1");
+  assert.equal(wasiKv.state.live, 0);
 });
 
 test("values: every value type through the Canonical ABI", async () => {
