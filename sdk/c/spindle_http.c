@@ -12,6 +12,12 @@
  * The host frees each response header string (ptr, len, 1), the header array
  * (ptr, n*16, 4) and the body (ptr, len, 1) with canonical_abi_free; the area
  * itself is static.
+ *
+ * Built with -DSPINDLE_HTTP_COMPONENT, the same request and response helpers
+ * serve a component instead: the file then exports the Component Model's
+ * `fermyon:spin/inbound-http#handle-request` (same ten parameters, same
+ * 28-byte area), its post-return function and `cabi_realloc`, and none of the
+ * three exports above.  See "The component export" at the end of this file.
  */
 /* posix_memalign, even under -std=c11 */
 #define _POSIX_C_SOURCE 200112L
@@ -34,7 +40,14 @@ _Static_assert(sizeof(spindle_http_header) == 16 && offsetof(spindle_http_header
 
 /* ---- allocator exports ------------------------------------------------ */
 
-__attribute__((export_name("canonical_abi_realloc")))
+/* A component exports the allocator as cabi_realloc (at the end of this file) and frees nothing for the host. */
+#ifdef SPINDLE_HTTP_COMPONENT
+#define CORE_EXPORT(name)
+#else
+#define CORE_EXPORT(name) __attribute__((export_name(name)))
+#endif
+
+CORE_EXPORT("canonical_abi_realloc")
 void *canonical_abi_realloc(void *old_ptr, size_t old_size, size_t align, size_t new_size) {
     if (align == 0 || (align & (align - 1)) != 0) {
         __builtin_trap();
@@ -61,7 +74,7 @@ void *canonical_abi_realloc(void *old_ptr, size_t old_size, size_t align, size_t
     return p;
 }
 
-__attribute__((export_name("canonical_abi_free")))
+CORE_EXPORT("canonical_abi_free")
 void canonical_abi_free(void *ptr, size_t size, size_t align) {
     (void)align;
     if (size != 0) {
@@ -411,7 +424,13 @@ static uint32_t hand_over(spindle_http_response *res) {
     return ADDR(response_area);
 }
 
-__attribute__((export_name("handle-http-request")))
+#ifdef SPINDLE_HTTP_COMPONENT
+#define HANDLE_REQUEST_EXPORT "fermyon:spin/inbound-http#handle-request"
+#else
+#define HANDLE_REQUEST_EXPORT "handle-http-request"
+#endif
+
+__attribute__((export_name(HANDLE_REQUEST_EXPORT)))
 uint32_t spindle_http_export_handle_request(uint32_t method, uint32_t uri_ptr, uint32_t uri_len,
                                             uint32_t headers_ptr, uint32_t headers_len, uint32_t params_ptr,
                                             uint32_t params_len, uint32_t body_is_some, uint32_t body_ptr,
@@ -435,3 +454,44 @@ uint32_t spindle_http_export_handle_request(uint32_t method, uint32_t uri_ptr, u
     free_request(&req);
     return hand_over(&res);
 }
+
+/* ---- the component export ----------------------------------------------
+ *
+ * With -DSPINDLE_HTTP_COMPONENT the module is the core module of a component
+ * that exports `fermyon:spin/inbound-http` (wrapped by wit-component, see
+ * sdk/c/README.md).  The Canonical ABI gives the export exactly the core
+ * signature above: `request` flattens to the ten i32 values, and `response`
+ * (7 flat values, more than the one result allowed) comes back as the address
+ * of the 28-byte area.  The memory the host hands in was allocated through
+ * cabi_realloc and is the guest's, so the export frees the request itself, as
+ * the core export does.  The response memory stays the guest's too: the host
+ * reads it and then calls the post-return function, which frees it.
+ */
+#ifdef SPINDLE_HTTP_COMPONENT
+
+static uint32_t get_u32(size_t offset) {
+    uint32_t v;
+    memcpy(&v, response_area + offset, sizeof v);
+    return v;
+}
+
+__attribute__((export_name("cabi_realloc")))
+void *cabi_realloc(void *old_ptr, size_t old_size, size_t align, size_t new_size) {
+    return canonical_abi_realloc(old_ptr, old_size, align, new_size);
+}
+
+__attribute__((export_name("cabi_post_fermyon:spin/inbound-http#handle-request")))
+void spindle_http_export_post_handle_request(uint32_t area) {
+    if (area != ADDR(response_area)) {
+        __builtin_trap(); /* not the address handle-request returned */
+    }
+    if (response_area[4] == 1) {
+        free_pairs(PTR(get_u32(8)), get_u32(12));
+    }
+    if (response_area[16] == 1) {
+        canonical_abi_free(PTR(get_u32(20)), get_u32(24), 1);
+    }
+    memset(response_area, 0, sizeof response_area);
+}
+
+#endif /* SPINDLE_HTTP_COMPONENT */

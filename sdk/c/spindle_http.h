@@ -8,6 +8,12 @@
  * The app supplies one function, spindle_http_handle, which reads the request
  * and fills in the response with the helpers below.
  *
+ * Built with -DSPINDLE_HTTP_COMPONENT (for a component, see sdk/c/README.md),
+ * the same API is exported as `fermyon:spin/inbound-http#handle-request`,
+ * with `cabi_post_fermyon:spin/inbound-http#handle-request` and `cabi_realloc`
+ * instead of the three exports above; the host then frees nothing, and the
+ * post-return export frees the response.
+ *
  *     #include "spindle_http.h"
  *     void spindle_http_handle(const spindle_http_request *req, spindle_http_response *res) {
  *         spindle_http_response_add_header(res, "content-type", "text/plain");
