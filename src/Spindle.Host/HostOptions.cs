@@ -60,6 +60,9 @@ public sealed record HostOptions
     /// </summary>
     public int MaxHostBufferedBytes { get; init; } = 128 * 1024 * 1024;
 
+    /// <summary>Keys per page of <c>wasi:keyvalue</c> <c>list-keys</c> (1 to 100,000; default 1,000).</summary>
+    public int KeysPerPage { get; init; } = KeyValueLimits.DefaultPageSize;
+
     /// <summary>
     /// Folder for compiled modules, so a restart does not recompile; <see langword="null"/> keeps them in memory only.
     /// </summary>
@@ -75,5 +78,7 @@ public sealed record HostOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StoreHandleCapacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHostBufferedBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(KeysPerPage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KeysPerPage, 100_000);
     }
 }

@@ -22,18 +22,18 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
         DatabasePath = Path.Combine(_folder, "sqlite_key_value.db");
         Database = SqliteDatabase.OpenFile(DatabasePath, busyTimeout: lockWait);
-        _registry = new StoreRegistry(new KeyValueLimits { MaxValueBytes = MaxValueBytes });
+        _registry = new StoreRegistry(new KeyValueLimits { MaxValueBytes = maxValueBytes });
         _registry.Add("default", Database);
         _registry.Add("secret", new InMemoryStoreManager());
         _registry.Add("failing", new FailingBackend());
         _engine = new WasmEngine(options with { CompilationCacheDirectory = Path.Combine(_folder, "cache") }, _loggerFactory);
-        var component = _engine.LoadComponent("probe", ProbePath, _registry.ForComponent(["default", "other", "failing"]));
+        var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]));
         Component = component;
         _trigger = new HttpTrigger(
             (triggerOptions ?? new HttpTriggerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
@@ -43,7 +43,10 @@ internal sealed class ProbeServer : IAsyncDisposable
         Client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public static string ProbePath => Path.Combine(AppContext.BaseDirectory, "wasm", "probe.wasm");
+    public static string ProbePath => Wasm("probe");
+
+    /// <summary>A guest copied next to the tests: <c>probe</c> (the core-module kv-probe), <c>kv2-probe</c>, <c>wasi-kv-probe</c>, ...</summary>
+    public static string Wasm(string name) => Path.Combine(AppContext.BaseDirectory, "wasm", $"{name}.wasm");
 
     public HttpClient Client { get; }
 
@@ -61,13 +64,17 @@ internal sealed class ProbeServer : IAsyncDisposable
     /// <param name="options">Host limits; by default a 1 s request timeout.</param>
     /// <param name="triggerOptions">Trigger settings; the address is always a free loopback port.</param>
     /// <param name="lockWait">How long the default store waits for another process's SQLite lock (default 1 s).</param>
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null)
+    /// <param name="wasm">The guest behind <c>/...</c>, by default the core-module kv-probe (see <see cref="Wasm"/>).</param>
+    /// <param name="maxValueBytes">The stores' value size limit (default <see cref="MaxValueBytes"/>).</param>
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
             triggerOptions,
             new CapturingLoggerProvider(),
-            lockWait ?? TimeSpan.FromSeconds(1));
+            lockWait ?? TimeSpan.FromSeconds(1),
+            wasm ?? ProbePath,
+            maxValueBytes);
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         return server;
     }

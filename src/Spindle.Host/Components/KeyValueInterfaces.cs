@@ -100,7 +100,7 @@ internal static class KeyValueInterfaces
             Run(i, WasiFail, s =>
             {
                 var cursor = (Variant)a[1]!;
-                var page = ((OpenStore)a[0]!).Store.ListKeys(cursor: cursor.Case == 1 ? (string)cursor.Payload! : null);
+                var page = ((OpenStore)a[0]!).Store.ListKeys(cursor: cursor.Case == 1 ? (string)cursor.Payload! : null, limit: s.Options.KeysPerPage);
                 return Variant.Ok(new object?[] { page.Keys.ToArray(), page.Cursor is null ? Variant.None : Variant.Some(page.Cursor) });
             }));
         return (kv, bucket, error);
