@@ -32,6 +32,7 @@ csdk="sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindl
 components=(
   "examples/kv-counter-component/kv-counter-component.wasm|wit|spindle:guests/http-kv|examples/kv-counter-component/main.c $csdk"
   "tests/wasm/kv2-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/kv2-probe/probe.c $csdk"
+  "tests/wasm/kv-probe/probe-component.wasm|wit|spindle:guests/probe|tests/wasm/kv-probe/probe.c sdk/c/spindle_http.c sdk/c/spindle_kv.c"
   "tests/wasm/wasi-kv-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
   "tests/wasm/wasi-kv-upstream-probe/probe.wasm|tests/wasm/wasi-kv-upstream-probe/wit|spindle:upstream-probe/probe|tests/wasm/wasi-kv-upstream-probe/probe.c $csdk"
   "tests/wasm/values/values.wasm|wit|spindle:guests/values|tests/wasm/values/values.c"
@@ -126,7 +127,7 @@ verify_core_of_component() {
   command -v wasm-objdump >/dev/null 2>&1 || return 0
   imports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Import/')
   exports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Export/')
-  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
+  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value|fermyon:spin/key-value@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
   if [ -n "$bad" ]; then
     echo "error: $wasm imports something other than wasi_snapshot_preview1 and the key-value interfaces:" >&2
     echo "$bad" >&2

@@ -157,20 +157,31 @@ void spindle_kv_error_free(spindle_kv_error *err);
  * belongs to the guest.  Prefer the functions above, which validate input
  * and take over that memory for you.
  */
-__attribute__((import_module("key-value"), import_name("open")))
+/* The import module: Spin 1.x core modules import "key-value"; a component built from the same code
+ * (-DSPINDLE_HTTP_COMPONENT) imports the same functions, with the same Canonical ABI, from the unversioned
+ * fermyon:spin/key-value interface. */
+#ifndef SPINDLE_KV_MODULE
+#ifdef SPINDLE_HTTP_COMPONENT
+#define SPINDLE_KV_MODULE "fermyon:spin/key-value"
+#else
+#define SPINDLE_KV_MODULE "key-value"
+#endif
+#endif
+
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("open")))
 void spindle_kv_raw_open(uint32_t name_ptr, uint32_t name_len, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("get")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("get")))
 void spindle_kv_raw_get(uint32_t store, uint32_t key_ptr, uint32_t key_len, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("set")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("set")))
 void spindle_kv_raw_set(uint32_t store, uint32_t key_ptr, uint32_t key_len, uint32_t value_ptr,
                         uint32_t value_len, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("delete")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("delete")))
 void spindle_kv_raw_delete(uint32_t store, uint32_t key_ptr, uint32_t key_len, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("exists")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("exists")))
 void spindle_kv_raw_exists(uint32_t store, uint32_t key_ptr, uint32_t key_len, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("get-keys")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("get-keys")))
 void spindle_kv_raw_get_keys(uint32_t store, uint32_t ret);
-__attribute__((import_module("key-value"), import_name("close")))
+__attribute__((import_module(SPINDLE_KV_MODULE), import_name("close")))
 void spindle_kv_raw_close(uint32_t store);
 
 #ifdef __cplusplus

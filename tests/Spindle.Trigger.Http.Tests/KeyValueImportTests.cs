@@ -3,14 +3,25 @@ using System.Text;
 
 namespace Spindle.Trigger.Http.Tests;
 
-/// <summary>Every key-value import and every error case, driven over real HTTP through the kv-probe guest.</summary>
-public sealed class KeyValueImportTests : IAsyncLifetime
+/// <summary>
+/// Every key-value import and every error case, driven over real HTTP through the kv-probe guest: the core module,
+/// and (in <see cref="ComponentV1KeyValueImportTests"/>) the same C source built as a component importing the
+/// unversioned <c>fermyon:spin/key-value</c>, which must behave identically.
+/// </summary>
+public class KeyValueImportTests : IAsyncLifetime
 {
     private ProbeServer _server = null!;
 
-    public async ValueTask InitializeAsync() => _server = await ProbeServer.StartAsync();
+    /// <summary>The guest behind the routes; <see langword="null"/> for the core-module kv-probe.</summary>
+    protected virtual string? GuestWasm => null;
 
-    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask InitializeAsync() => _server = await ProbeServer.StartAsync(wasm: GuestWasm);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Set_get_exists_delete_round_trip()
@@ -101,7 +112,7 @@ public sealed class KeyValueImportTests : IAsyncLifetime
     public async Task Database_locked_by_another_process_is_io_and_the_write_is_not_acknowledged()
     {
         // The request deadline must outlast the store's 1 s wait for the lock, or the guest is stopped first.
-        await using var server = await ProbeServer.StartAsync(new Spindle.Host.HostOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+        await using var server = await ProbeServer.StartAsync(new Spindle.Host.HostOptions { RequestTimeout = TimeSpan.FromSeconds(20) }, wasm: GuestWasm);
         server.Database.Open("default").Set("k", "before"u8.ToArray());
 
         // Another process holds SQLite's write lock for longer than the store waits (1 s here).
@@ -132,7 +143,8 @@ public sealed class KeyValueImportTests : IAsyncLifetime
     {
         await using var server = await ProbeServer.StartAsync(
             new Spindle.Host.HostOptions { RequestTimeout = TimeSpan.FromSeconds(1), MaxConcurrentInstances = 1 },
-            lockWait: TimeSpan.FromSeconds(10));
+            lockWait: TimeSpan.FromSeconds(10),
+            wasm: GuestWasm);
         server.Database.Open("default").Set("k", "before"u8.ToArray());
         using var other = await Spindle.Testing.SqliteLockHolder.StartAsync(server.DatabasePath, "BEGIN IMMEDIATE", TestContext.Current.CancellationToken, "UPDATE spin_key_value SET value = x'00' WHERE key = 'k'");
 
@@ -223,4 +235,11 @@ public sealed class KeyValueImportTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "ok"), await _server.SendAsync(HttpMethod.Put, "/set?key=large", body));
         Assert.Equal(body, _server.Database.Open("default").Get("large"));
     }
+}
+
+// Issue #8: the kv-probe source built as a component over the unversioned fermyon:spin/key-value; every test above
+// must pass unchanged (the interface has the core ABI's semantics).
+public sealed class ComponentV1KeyValueImportTests : KeyValueImportTests
+{
+    protected override string? GuestWasm => ProbeServer.Wasm("kv-probe-component");
 }
