@@ -4,6 +4,7 @@
 #   scripts/build-js-guests.sh [NAME...]     build (or find) each guest and print its path, one per line
 #   scripts/build-js-guests.sh --exports     the same for every guest, as `export SPINDLE_GUEST_<NAME>=<path>` lines
 #   scripts/build-js-guests.sh --list        print the guest names
+#   scripts/build-js-guests.sh --tools       install the pinned tools (tests/guests/tools) and print their folder
 #
 # Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv) and j2w-hello (j2w from
 # @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built). The components are ~12 MB each and
@@ -24,7 +25,7 @@ guests=(js-kv j2w-hello)
 cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
 
 usage() {
-  echo "usage: scripts/build-js-guests.sh [--exports | --list | NAME...]   (guests: ${guests[*]})" >&2
+  echo "usage: scripts/build-js-guests.sh [--exports | --list | --tools | NAME...]   (guests: ${guests[*]})" >&2
   exit 2
 }
 
@@ -34,6 +35,7 @@ for arg in "$@"; do
   case "$arg" in
     --exports) mode=exports ;;
     --list) printf '%s\n' "${guests[@]}"; exit 0 ;;
+    --tools) mode=tools ;;
     -h | --help) usage ;;
     -*) echo "error: unknown option $arg" >&2; usage ;;
     *)
@@ -168,6 +170,11 @@ prune() {
     rm -f "$old"
   done
 }
+
+if [ "$mode" = tools ]; then
+  npm_install tests/guests/tools
+  exit 0
+fi
 
 for name in "${selected[@]}"; do
   path=$(build "$name")
