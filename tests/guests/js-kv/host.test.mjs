@@ -368,3 +368,29 @@ test('/throw traps the instance; a fresh instance serves the next request', asyn
   assert.throws(() => send('/throw'), WebAssembly.RuntimeError);
   assert.deepEqual(await bodies(host, '/v2/open'), ['ok']);
 });
+
+test('a negative s64 result (not argument) reaches the guest intact', async () => {
+  const host = keyValueHost();
+  host.data.get('default').set('n', bytes('-10'));
+  assert.deepEqual(await bodies(host, '/wasi/increment?key=n&delta=5', '/wasi/increment?key=n&delta=5'), ['ok:-5', 'ok:0']);
+});
+
+test('a 1 MiB value goes through set and get, and a 1 MiB body through echo, byte for byte', async () => {
+  const host = keyValueHost();
+  const big = 'x'.repeat(512 * 1024) + 'y'.repeat(512 * 1024);
+  assert.deepEqual(await bodies(host, ['/v2/set?key=big', { method: 'put', body: big }]), ['ok']);
+  assert.equal(host.data.get('default').get('big').length, 1024 * 1024);
+  const [got] = await bodies(host, '/v2/get?key=big');
+  assert.equal(got, `some:${big}`);
+  const [echoed] = await bodies(host, ['/echo', { method: 'post', body: big }]);
+  assert.equal(echoed, `POST\n/echo\n\n${big}`);
+});
+
+test('non-ASCII keys and values cross as UTF-8', async () => {
+  const host = keyValueHost();
+  assert.deepEqual(
+    await bodies(host, ['/v2/set?key=%C3%A9t%C3%A9', { method: 'put', body: 'ünï' }], '/v2/get?key=été', '/v2/keys', '/wasi/get-many?key=%C3%A9t%C3%A9'),
+    ['ok', 'some:ünï', 'ok:été', 'ok\nété=some:ünï\n'],
+  );
+  assert.deepEqual([...host.data.get('default').keys()], ['été']);
+});
