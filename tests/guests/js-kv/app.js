@@ -252,6 +252,18 @@ const routes = {
   '/throw': () => {
     throw new Error('thrown by /throw');
   },
+  // For the host's limits: never returns (the request deadline must stop it), or allocates until memory runs out.
+  '/loop': () => {
+    for (;;) {
+      // spin
+    }
+  },
+  '/membomb': () => {
+    const chunks = [];
+    for (;;) {
+      chunks.push(new Uint8Array(1024 * 1024).fill(1));
+    }
+  },
 };
 
 // swap consumes the cas handle; on cas-failed it comes back and is dropped here.
