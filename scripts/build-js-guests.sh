@@ -55,7 +55,7 @@ for tool in node npm sha256sum; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     case "$tool" in
       sha256sum) echo "error: sha256sum not found (coreutils)" >&2 ;;
-      *) echo "error: $tool not found on PATH; the JavaScript test guests need Node.js 20+ and npm (apt-get install -y nodejs npm)" >&2 ;;
+      *) echo "error: $tool not found on PATH; the JavaScript test guests (tests/guests) are built with Node.js 20 or later and npm: install them, then run scripts/build-js-guests.sh again" >&2 ;;
     esac
     exit 1
   fi
