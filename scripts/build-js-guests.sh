@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the JavaScript test guests (tests/guests/*) into a cache folder and prints each component's path.
+#
+#   scripts/build-js-guests.sh [NAME...]     build (or find) each guest and print its path, one per line
+#   scripts/build-js-guests.sh --exports     the same for every guest, as `export SPINDLE_GUEST_<NAME>=<path>` lines
+#   scripts/build-js-guests.sh --list        print the guest names
+#   scripts/build-js-guests.sh --tools       install the pinned tools (tests/guests/tools) and print their folder
+#
+# Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv) and j2w-hello (j2w from
+# @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built). The components are ~12 MB each and
+# take 7-60 s to build, so they are never committed: each is built once into
+#
+#   ${SPINDLE_GUEST_CACHE:-$HOME/.cache/spindle/guests}/<name>-<hash>.wasm
+#
+# where <hash> is the SHA-256 of everything the build reads (the guest's sources, wit/ for js-kv, the npm lock file,
+# this script). A second run with unchanged inputs finds the file and builds nothing. npm packages are installed with
+# `npm ci` into the same cache, once per lock file hash. Progress goes to stderr; stdout carries only the paths.
+#
+# Tests find a guest through SPINDLE_GUEST_<NAME> (NAME upper-cased, '-' as '_'; .ci/run sets these), or call this
+# script themselves (tests/Spindle.Testing/JsGuests.cs does). Needs node and npm (node 20+).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+guests=(js-kv j2w-hello)
+cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
+
+usage() {
+  echo "usage: scripts/build-js-guests.sh [--exports | --list | --tools | NAME...]   (guests: ${guests[*]})" >&2
+  exit 2
+}
+
+mode=paths
+selected=()
+for arg in "$@"; do
+  case "$arg" in
+    --exports) mode=exports ;;
+    --list) printf '%s\n' "${guests[@]}"; exit 0 ;;
+    --tools) mode=tools ;;
+    -h | --help) usage ;;
+    -*) echo "error: unknown option $arg" >&2; usage ;;
+    *)
+      if [[ " ${guests[*]} " != *" $arg "* ]]; then
+        echo "error: no JavaScript guest named '$arg' (guests: ${guests[*]})" >&2
+        exit 2
+      fi
+      selected+=("$arg")
+      ;;
+  esac
+done
+if ((${#selected[@]} == 0)); then
+  selected=("${guests[@]}")
+fi
+
+for tool in node npm sha256sum; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    case "$tool" in
+      sha256sum) echo "error: sha256sum not found (coreutils)" >&2 ;;
+      *) echo "error: $tool not found on PATH; the JavaScript test guests (tests/guests) are built with Node.js 20 or later and npm: install them, then run scripts/build-js-guests.sh again" >&2 ;;
+    esac
+    exit 1
+  fi
+done
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "error: node $(node --version) is too old; the JavaScript test guests need Node.js 20+" >&2
+  exit 1
+fi
+
+mkdir -p "$cache"
+
+# SHA-256 over the given files' paths and contents, in the order given.
+hash_files() {
+  local file
+  for file in "$@"; do
+    printf '%s\0' "$file"
+    sha256sum <"$file"
+  done | sha256sum | cut -c1-16
+}
+
+# Installs the npm project in folder $1 (package.json + package-lock.json) with `npm ci` into the cache, once per
+# lock hash, and prints the folder that holds its node_modules. A lock file alone decides what is installed.
+npm_install() {
+  local project=$1 hash dir tmp
+  hash=$(hash_files "$project/package.json" "$project/package-lock.json")
+  dir="$cache/npm-$(basename "$project")-$hash"
+  if [ -f "$dir/.installed" ]; then
+    echo "$dir"
+    return
+  fi
+  echo "== npm ci for $project (into $dir)" >&2
+  tmp=$(mktemp -d "$cache/.npm-XXXXXX")
+  cp "$project/package.json" "$project/package-lock.json" "$tmp/"
+  if ! (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+    rm -rf "$tmp"
+    echo "error: npm ci failed for $project; check that the npm registry is reachable, then run scripts/build-js-guests.sh again" >&2
+    exit 1
+  fi
+  touch "$tmp/.installed"
+  # Another run may have finished the same install meanwhile; either copy is good.
+  if ! mv -T "$tmp" "$dir" 2>/dev/null; then
+    rm -rf "$tmp"
+  fi
+  echo "$dir"
+}
+
+script_inputs=(scripts/build-js-guests.sh)
+
+# js-kv: componentize-js with the tools in tests/guests/tools, world spindle:guests/js-kv. `-d http -d fetch-event`
+# keeps wasi:http out of its imports (without them it imports wasi:http/types and outgoing-handler @0.2.10).
+build_js_kv() {
+  local out=$1 tools
+  tools=$(npm_install tests/guests/tools)
+  "$tools/node_modules/.bin/componentize-js" tests/guests/js-kv/app.js --wit wit -n js-kv -d http -d fetch-event -o "$out" >&2
+}
+inputs_js_kv() {
+  find tests/guests/js-kv -type f -name '*.js' | LC_ALL=C sort
+  find wit -type f -name '*.wit' | LC_ALL=C sort
+  echo tests/guests/tools/package.json tests/guests/tools/package-lock.json | tr ' ' '\n'
+}
+
+# j2w-hello: j2w reads the package.json in its working folder (its `dependencies` with config.witDependencies) and
+# writes scratch files next to the source, so it runs in a copy that links the cached node_modules.
+build_j2w_hello() {
+  local out=$1 deps work
+  deps=$(npm_install tests/guests/j2w-hello)
+  work=$(mktemp -d)
+  cp -r tests/guests/j2w-hello/package.json tests/guests/j2w-hello/src "$work/"
+  ln -s "$deps/node_modules" "$work/node_modules"
+  if ! (cd "$work" && ./node_modules/.bin/j2w -i src/index.js -o app.wasm >&2); then
+    rm -rf "$work"
+    return 1
+  fi
+  mv "$work/app.wasm" "$out"
+  rm -rf "$work"
+}
+inputs_j2w_hello() {
+  find tests/guests/j2w-hello -type f \( -name '*.js' -o -name 'package*.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
+}
+
+# Prints the cached component of guest $1, building it first when no file matches its inputs' hash.
+build() {
+  local name=$1 fn hash out tmp start
+  fn=${name//-/_}
+  mapfile -t inputs < <("inputs_$fn")
+  hash=$(hash_files "${inputs[@]}" "${script_inputs[@]}")
+  out="$cache/$name-$hash.wasm"
+  if [ -f "$out" ]; then
+    echo "up to date: $name ($out)" >&2
+    echo "$out"
+    return
+  fi
+  echo "== building $name" >&2
+  start=$(date +%s%N)
+  tmp=$(mktemp "$cache/.$name-XXXXXX.wasm")
+  if ! "build_$fn" "$tmp"; then
+    rm -f "$tmp"
+    echo "error: building the JavaScript guest $name failed (output above); fix it and run scripts/build-js-guests.sh $name" >&2
+    exit 1
+  fi
+  chmod 644 "$tmp"
+  mv -f "$tmp" "$out"
+  echo "built $name: $(wc -c <"$out") bytes in $((($(date +%s%N) - start) / 1000000)) ms ($out)" >&2
+  prune "$name"
+  echo "$out"
+}
+
+# Keeps the newest four builds of guest $1 (other worktrees may still use older sources) and deletes the rest.
+prune() {
+  local old
+  ls -1t "$cache/$1-"*.wasm 2>/dev/null | tail -n +5 | while read -r old; do
+    rm -f "$old"
+  done
+}
+
+if [ "$mode" = tools ]; then
+  npm_install tests/guests/tools
+  exit 0
+fi
+
+for name in "${selected[@]}"; do
+  path=$(build "$name")
+  if [ "$mode" = exports ]; then
+    var=${name^^}
+    echo "export SPINDLE_GUEST_${var//-/_}=$path"
+  else
+    echo "$path"
+  fi
+done
