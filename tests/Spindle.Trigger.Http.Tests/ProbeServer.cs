@@ -32,7 +32,7 @@ internal sealed class ProbeServer : IAsyncDisposable
         _registry.Add("default", Database);
         _registry.Add("secret", new InMemoryStoreManager());
         _registry.Add("failing", new FailingBackend());
-        _engine = new WasmEngine(options with { CompilationCacheDirectory = Path.Combine(_folder, "cache") }, _loggerFactory);
+        _engine = new WasmEngine(options with { CompilationCacheDirectory = options.CompilationCacheDirectory ?? Path.Combine(_folder, "cache") }, _loggerFactory);
         var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]));
         Component = component;
         _trigger = new HttpTrigger(
