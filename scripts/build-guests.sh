@@ -23,6 +23,7 @@ cd "$(dirname "$0")/.."
 guests=(
   "examples/kv-counter/kv-counter.wasm:examples/kv-counter/main.c"
   "tests/wasm/kv-probe/probe.wasm:tests/wasm/kv-probe/probe.c"
+  "bench/guests/get-loop/get-loop.wasm:bench/guests/get-loop/get-loop.c"
 )
 sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 
@@ -36,6 +37,7 @@ components=(
   "tests/wasm/wasi-kv-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
   "tests/wasm/wasi-kv-upstream-probe/probe.wasm|tests/wasm/wasi-kv-upstream-probe/wit|spindle:upstream-probe/probe|tests/wasm/wasi-kv-upstream-probe/probe.c $csdk"
   "tests/wasm/values/values.wasm|wit|spindle:guests/values|tests/wasm/values/values.c"
+  "bench/guests/get-loop/get-loop-component.wasm|wit|spindle:guests/bench|bench/guests/get-loop/get-loop.c sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c"
 )
 cflags=(
   --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor

@@ -11,4 +11,13 @@ internal static class BenchmarkCategories
 
     /// <summary>Insert-or-replace of an existing key, each a durable commit.</summary>
     public const string Upsert = "Upsert";
+
+    /// <summary>A component's <c>get</c> of 100 B through <c>fermyon:spin/key-value@2.0.0</c> against the core ABI.</summary>
+    public const string ComponentRead = "ComponentRead";
+
+    /// <summary>The same for a 1 MiB value.</summary>
+    public const string ComponentReadBig = "ComponentReadBig";
+
+    /// <summary>A fresh instance per request: core module, C component, 12 MB JavaScript component.</summary>
+    public const string Instantiate = "Instantiate";
 }

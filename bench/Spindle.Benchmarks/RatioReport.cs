@@ -14,6 +14,8 @@ internal static class RatioReport
     {
         ["StoreGet"] = 0.9,
         ["GuestGet"] = 0.85,
+        ["ComponentGet"] = 0.7,
+        ["ComponentGetBig"] = 0.8,
     };
 
     public static void Print(IEnumerable<Summary> summaries, TextWriter output)

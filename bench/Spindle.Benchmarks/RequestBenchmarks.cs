@@ -59,7 +59,7 @@ public class RequestBenchmarks
     [Benchmark]
     public int HandleGetOnGuestThread() => _counter.TryHandleHttpAsync(GetRoot)!.GetAwaiter().GetResult().Status;
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

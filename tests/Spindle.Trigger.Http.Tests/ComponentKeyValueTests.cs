@@ -104,3 +104,4 @@ public sealed class ComponentKeyValueTests : IAsyncLifetime
         Assert.Contains("body: 3 bytes", lines);
     }
 }
+

@@ -42,6 +42,9 @@ internal sealed class ComponentGuest : GuestComponent
 
     internal Component Component => _component;
 
+    /// <summary>Key-value stores the component's instances hold as resources right now (a leak shows as growth).</summary>
+    internal ResourceCounter OpenStores { get; } = new();
+
     private protected override HttpGuestResponse Handle(HttpGuestRequest request, int method) => Invoke(instance =>
     {
         var handler = instance.GetFunction(InboundHttp.Interface, InboundHttp.Function)
@@ -66,7 +69,7 @@ internal sealed class ComponentGuest : GuestComponent
             Stderr = output.Stderr,
             Deadline = Stopwatch.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * Stopwatch.Frequency),
         };
-        var state = new ComponentState(Id, _stores, options, _logger, wasi);
+        var state = new ComponentState(Id, _stores, options, _logger, wasi, OpenStores);
         try
         {
             ComponentInstance instance;

@@ -9,7 +9,7 @@ namespace Spindle.Host.Components;
 /// The host's state for one component instance: its key-value stores (u32 handles for the unversioned interface,
 /// resources for <c>@2.0.0</c> and <c>wasi:keyvalue</c>, both under the same capacity), WASI sinks and deadline.
 /// </summary>
-internal sealed class ComponentState(string componentId, IKeyValueStoreManager stores, HostOptions options, ILogger logger, WasiContext wasi) : IWasiState
+internal sealed class ComponentState(string componentId, IKeyValueStoreManager stores, HostOptions options, ILogger logger, WasiContext wasi, ResourceCounter counter) : IWasiState
 {
     public string ComponentId { get; } = componentId;
 
@@ -39,10 +39,27 @@ internal sealed class ComponentState(string componentId, IKeyValueStoreManager s
 
         var store = stores.Open(label);
         OpenResources++;
+        counter.Opened();
         return new OpenStore(store, this);
     }
 
-    internal void Closed() => OpenResources--;
+    internal void Closed()
+    {
+        OpenResources--;
+        counter.Closed();
+    }
+}
+
+/// <summary>Stores open as resources across every instance of one component: 0 whenever no request runs.</summary>
+internal sealed class ResourceCounter
+{
+    private long _open;
+
+    public long Open => Interlocked.Read(ref _open);
+
+    public void Opened() => Interlocked.Increment(ref _open);
+
+    public void Closed() => Interlocked.Decrement(ref _open);
 }
 
 /// <summary>A store (or bucket) the guest holds as a resource; dropping it frees its place in the capacity.</summary>
