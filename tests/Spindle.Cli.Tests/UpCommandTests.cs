@@ -52,6 +52,27 @@ public sealed class UpCommandTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    // Issue #8: a component app (examples/kv-counter-component, fermyon:spin/key-value@2.0.0) runs under spindle up
+    // unchanged, on the same embedded SQLite default; what it writes is what `spindle kv` reads.
+    [Fact]
+    public async Task Kv_counter_component_counts_and_stores_keys()
+    {
+        var app = Path.Combine(RepoRoot, "examples", "kv-counter-component");
+        var state = _temp.Combine("state");
+        await using (var up = await RunningApp.StartAsync(_client, "-f", app, "--state-dir", state))
+        {
+            Assert.Equal("count: 0", (await up.GetStringAsync("/")).Trim());
+            using var post = await _client.PostAsync(up.Url("/"), null, TestContext.Current.CancellationToken);
+            Assert.Equal("count: 1", (await post.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Trim());
+            using var put = await _client.PutAsync(up.Url("/users/ada"), new StringContent("engineer"), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            Assert.Equal("engineer", await up.GetStringAsync("/users/ada"));
+        }
+
+        var stored = await CliResult.RunAsync([], "kv", "get", "count", "-f", app, "--state-dir", state);
+        Assert.Equal("1", stored.StdoutText);
+    }
+
     [Theory]
     [InlineData("spin.toml")]
     [InlineData("spin-v1.toml")]
