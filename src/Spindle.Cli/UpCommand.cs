@@ -246,9 +246,9 @@ internal sealed class UpCommand(CliConsole console)
             throw new ConfigurationException(manifest.FilePath, key, $"cannot read '{component.SourcePath}': {ex.Message}", ex);
         }
 
-        if (!loaded.ExportsHttpHandler)
+        if (!loaded.ExportsHttpHandler && !loaded.ExportsWasiHttpHandler)
         {
-            throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' exports no HTTP handler Spindle serves: a Spin 1.x core module must export handle-http-request, a component fermyon:spin/inbound-http");
+            throw new ConfigurationException(manifest.FilePath, key, $"'{component.SourcePath}' exports no HTTP handler Spindle serves: a Spin 1.x core module must export handle-http-request, a component fermyon:spin/inbound-http or wasi:http/incoming-handler");
         }
 
         return loaded;

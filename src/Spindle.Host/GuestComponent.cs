@@ -18,8 +18,11 @@ public abstract class GuestComponent
     /// <summary>The component id from the manifest.</summary>
     public string Id { get; }
 
-    /// <summary>Whether the guest exports an HTTP handler Spindle can call.</summary>
+    /// <summary>Whether the guest exports a Spin 1.x-style HTTP handler (<see cref="HandleHttpAsync"/>).</summary>
     public abstract bool ExportsHttpHandler { get; }
+
+    /// <summary>Whether the guest exports <c>wasi:http/incoming-handler</c> (<see cref="HandleWasiHttpAsync"/>).</summary>
+    public virtual bool ExportsWasiHttpHandler => false;
 
     /// <summary>
     /// Starts handling <paramref name="request"/> on a guest thread. Returns <see langword="null"/> when
@@ -49,6 +52,17 @@ public abstract class GuestComponent
         ArgumentNullException.ThrowIfNull(lease);
         return RunAsync(request, CheckedMethodIndex(request), lease);
     }
+
+    /// <summary>
+    /// Starts handling a wasi:http request on a guest thread in the slot <paramref name="lease"/> holds. The task
+    /// completes when the guest sets its response (the body may still be streaming) and fails with
+    /// <see cref="GuestInvocationException"/> when the guest fails or returns without setting one.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The guest does not export <c>wasi:http/incoming-handler</c>.</exception>
+    public virtual Task<WasiHttpGuestResponse> HandleWasiHttpAsync(WasiHttpGuestRequest request, GuestInstanceLease lease) =>
+        throw new NotSupportedException($"component '{Id}' does not export wasi:http/incoming-handler");
+
+    private protected GuestScheduler Scheduler => _engine.Scheduler;
 
     /// <summary>Handles one request in a fresh instance, on the calling (guest) thread.</summary>
     private protected abstract HttpGuestResponse Handle(HttpGuestRequest request, int method);

@@ -38,4 +38,7 @@ public enum GuestFailure
 
     /// <summary>The module could not be instantiated (for example it imports something with the wrong signature).</summary>
     Instantiation,
+
+    /// <summary>A wasi:http handler returned without setting a response, or set an error instead of one.</summary>
+    NoResponse,
 }

@@ -49,6 +49,7 @@ public sealed class WasmEngine : IDisposable
 
     // The interfaces components import (WASI 0.2 and every key-value interface), defined once per engine.
     private readonly HostDefinitions _componentHost;
+    private readonly WasiHttp _http;
 
     /// <summary>Creates the engine.</summary>
     public WasmEngine(HostOptions? options = null, ILoggerFactory? loggerFactory = null)
@@ -77,7 +78,9 @@ public sealed class WasmEngine : IDisposable
         _linker = new Linker(_engine);
         _linker.DefineWasi();
         KeyValueImports.Define(_linker);
-        _componentHost = new WasiPreview2().AddTo(new HostDefinitions());
+        var wasi = new WasiPreview2();
+        _http = new WasiHttp(wasi);
+        _componentHost = _http.AddTo(wasi.AddTo(new HostDefinitions()));
         foreach (var definition in KeyValueInterfaces.Define())
         {
             _componentHost.Add(definition);
@@ -173,7 +176,7 @@ public sealed class WasmEngine : IDisposable
             Log.ImportStubbed(_logger, componentId, stub);
         }
 
-        return new ComponentGuest(this, componentId, component, stores);
+        return new ComponentGuest(this, componentId, component, stores, _http);
     }
 
     // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",

@@ -11,7 +11,8 @@ namespace Spindle.Trigger.Http;
 /// </summary>
 internal static class GuestRequestHeaders
 {
-    public static List<KeyValuePair<string, string>> Build(HttpContext context, HttpRoute route, string rawTarget, string path)
+    // entryPerValue: one entry per value of a multi-valued header (wasi:http); otherwise one comma-joined entry (Spin 1.x).
+    public static List<KeyValuePair<string, string>> Build(HttpContext context, HttpRoute route, string rawTarget, string path, bool entryPerValue = false)
     {
         var request = context.Request;
         var connection = context.Connection;
@@ -33,7 +34,19 @@ internal static class GuestRequestHeaders
         var headers = new List<KeyValuePair<string, string>>(request.Headers.Count + host.Length);
         foreach (var (name, values) in request.Headers)
         {
-            if (!IsSetByHost(host, name))
+            if (IsSetByHost(host, name))
+            {
+                continue;
+            }
+
+            if (entryPerValue)
+            {
+                foreach (var value in values)
+                {
+                    headers.Add(new(name.ToLowerInvariant(), value ?? string.Empty));
+                }
+            }
+            else
             {
                 headers.Add(new(name.ToLowerInvariant(), values.ToString()));
             }

@@ -73,6 +73,9 @@ public sealed class HttpTrigger : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
 
             kestrel.Limits.MaxRequestBufferSize = RequestReadAheadBytes;
+
+            // wasi:http header values are bytes, passed through as Latin-1 characters; written back byte for byte.
+            kestrel.ResponseHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
             kestrel.Listen(options.Listen);
         });
         _app = builder.Build();
@@ -117,7 +120,7 @@ public sealed class HttpTrigger : IAsyncDisposable
             return;
         }
 
-        if (!HttpGuestRequest.Methods.Contains(request.Method, StringComparer.Ordinal))
+        if (!route.Component.ExportsWasiHttpHandler && !HttpGuestRequest.Methods.Contains(request.Method, StringComparer.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             return;
@@ -141,7 +144,127 @@ public sealed class HttpTrigger : IAsyncDisposable
             return;
         }
 
-        await ServeAsync(context, route, lease, rawTarget, path).ConfigureAwait(false);
+        if (route.Component.ExportsWasiHttpHandler)
+        {
+            await ServeWasiHttpAsync(context, route, lease, rawTarget, path).ConfigureAwait(false);
+        }
+        else
+        {
+            await ServeAsync(context, route, lease, rawTarget, path).ConfigureAwait(false);
+        }
+    }
+
+    // wasi:http: the guest reads the body as it arrives and its response streams to the client as it writes it. A
+    // failure before the response starts is a 500; after, the connection is aborted so the client sees a cut-off
+    // response, never a complete-looking one.
+    private async Task ServeWasiHttpAsync(HttpContext context, HttpRoute route, GuestInstanceLease lease, string rawTarget, string path)
+    {
+        var request = context.Request;
+        var guestRequest = new WasiHttpGuestRequest(
+            request.Method,
+            rawTarget,
+            request.Scheme,
+            request.Host.HasValue ? request.Host.Value : null,
+            GuestRequestHeaders.Build(context, route, rawTarget, path, entryPerValue: true),
+            request.BodyReader,
+            _maxRequestBodyBytes);
+        WasiHttpGuestResponse response;
+        try
+        {
+            response = await route.Component.HandleWasiHttpAsync(guestRequest, lease).ConfigureAwait(false);
+        }
+        catch (GuestInvocationException ex)
+        {
+            Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (!StartWasiHttpResponse(context, route, response))
+            {
+                await response.Body.CompleteAsync().ConfigureAwait(false);
+                return;
+            }
+
+            var bodyAllowed = response.Status is >= 200 and not 204 and not 304 && !HttpMethods.IsHead(request.Method);
+            while (true)
+            {
+                var read = await response.Body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                if (bodyAllowed)
+                {
+                    foreach (var segment in read.Buffer)
+                    {
+                        await context.Response.BodyWriter.WriteAsync(segment, context.RequestAborted).ConfigureAwait(false);
+                    }
+                }
+
+                response.Body.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+
+            await response.Body.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The guest failed or returned mid-body: cut the connection rather than end the response cleanly.
+            Log.ResponseAborted(_logger, ex, request.Method, path, route.Component.Id, ex.Message);
+            await response.Body.CompleteAsync(ex).ConfigureAwait(false);
+            context.Abort();
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: the guest's next write fails, and its instance ends.
+            await response.Body.CompleteAsync(new IOException("the client closed the connection")).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await response.Completion.ConfigureAwait(false);
+        }
+        catch (GuestInvocationException ex)
+        {
+            Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
+        }
+    }
+
+    private bool StartWasiHttpResponse(HttpContext context, HttpRoute route, WasiHttpGuestResponse response)
+    {
+        // A final response needs a status of 200..999 here; 1xx cannot end a request.
+        if (response.Status is < 200 or > 999)
+        {
+            Log.BadStatus(_logger, route.Component.Id, response.Status);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return false;
+        }
+
+        context.Response.StatusCode = response.Status;
+        foreach (var (name, bytes) in response.Headers)
+        {
+            if (HopByHopHeaders.Contains(name) && !string.Equals(name, "content-length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            // Values are bytes; Latin-1 maps each byte to one character, and Kestrel writes them back as Latin-1.
+            var value = System.Text.Encoding.Latin1.GetString(bytes);
+            if (!IsValidHeader(name, value))
+            {
+                Log.BadHeader(_logger, route.Component.Id, name);
+                context.Response.Headers.Clear();
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return false;
+            }
+
+            context.Response.Headers.Append(name, value);
+        }
+
+        return true;
     }
 
     // Reads the body in the slot the lease holds, runs the guest and writes its response.

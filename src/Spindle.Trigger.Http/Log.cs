@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned an invalid response header {Name}; answering 500")]
     public static partial void BadHeader(ILogger logger, string component, string name);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned status {Status}, outside 100..600; answering 500")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} returned status {Status}, outside the range it may use (100..600 for Spin 1.x handlers, 200..999 for wasi:http); answering 500")]
     public static partial void BadStatus(ILogger logger, string component, int status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Response to {Method} {Path} from component {Component} aborted mid-body: {Reason}")]
+    public static partial void ResponseAborted(ILogger logger, Exception exception, string method, string path, string component, string reason);
 }

@@ -228,16 +228,24 @@ public sealed class WasiPreview2
     private static Variant Read(InputStream stream, ulong length, long? deadline)
     {
         var buffer = new byte[(int)Math.Min(length, 1 << 20)];
-        var read = deadline is null ? stream.Read(buffer) : stream.BlockingRead(buffer, deadline);
+        int read;
+        try
+        {
+            read = deadline is null ? stream.Read(buffer) : stream.BlockingRead(buffer, deadline);
+        }
+        catch (WasiStreamException ex)
+        {
+            return Variant.Err(new Variant(0, new WasiError(ex.Message)));
+        }
+
         return read < 0 ? Variant.Err(new Variant(1, null)) : Variant.Ok(read == buffer.Length ? buffer : buffer[..read]);
     }
 
-    private static Variant Skip(InputStream stream, ulong length, long? deadline)
+    private static Variant Skip(InputStream stream, ulong length, long? deadline) => Read(stream, length, deadline) switch
     {
-        var buffer = new byte[(int)Math.Min(length, 1 << 20)];
-        var read = deadline is null ? stream.Read(buffer) : stream.BlockingRead(buffer, deadline);
-        return read < 0 ? Variant.Err(new Variant(1, null)) : Variant.Ok((ulong)read);
-    }
+        { Case: 0, Payload: byte[] bytes } => Variant.Ok((ulong)bytes.Length),
+        var failed => failed,
+    };
 
     private void DefineOutputStream(HostInterface streams)
     {

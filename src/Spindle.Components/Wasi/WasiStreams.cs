@@ -1,3 +1,4 @@
+using System.Buffers;
 namespace Spindle.Components.Wasi;
 
 /// <summary>Receives bytes a guest writes to stdout or stderr.</summary>
@@ -93,6 +94,75 @@ public abstract class InputStream
     private sealed class EmptyInput : InputStream
     {
         public override int Read(Span<byte> buffer) => -1;
+    }
+}
+
+/// <summary>A stream operation failed (WASI's <c>last-operation-failed</c>, with this message as the error's text).</summary>
+public sealed class WasiStreamException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public WasiStreamException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>
+/// An input stream over a <see cref="System.IO.Pipelines.PipeReader"/> (for example a request body as it arrives), read at most
+/// <paramref name="maxBytes"/> bytes far: past that a read fails naming the limit.
+/// </summary>
+public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long maxBytes) : InputStream
+{
+    private long _read;
+
+    /// <inheritdoc/>
+    public override int Read(Span<byte> buffer) => reader.TryRead(out var result) ? Take(result, buffer) : 0;
+
+    /// <inheritdoc/>
+    public override int BlockingRead(Span<byte> buffer, long? deadline)
+    {
+        using var timeout = deadline is { } at
+            ? new CancellationTokenSource(TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency))
+            : null;
+        System.IO.Pipelines.ReadResult result;
+        try
+        {
+            // A dedicated guest thread waits for the body to arrive (docs/threading.md), at most until the deadline.
+#pragma warning disable VSTHRD002
+            result = reader.ReadAsync(timeout?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+        }
+        catch (OperationCanceledException)
+        {
+            throw new ComponentTrapException("the guest waited for the request body past its deadline");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            throw new WasiStreamException($"reading the request body failed: {ex.Message}");
+        }
+
+        return Take(result, buffer);
+    }
+
+    private int Take(System.IO.Pipelines.ReadResult result, Span<byte> buffer)
+    {
+        var available = result.Buffer;
+        if (available.IsEmpty)
+        {
+            reader.AdvanceTo(available.Start);
+            return result.IsCompleted ? -1 : 0;
+        }
+
+        var count = (int)Math.Min(available.Length, buffer.Length);
+        available.Slice(0, count).CopyTo(buffer);
+        reader.AdvanceTo(available.GetPosition(count));
+        _read += count;
+        if (_read > maxBytes)
+        {
+            throw new WasiStreamException($"the request body is larger than the host's limit of {maxBytes} bytes");
+        }
+
+        return count;
     }
 }
 

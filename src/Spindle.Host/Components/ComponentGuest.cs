@@ -20,7 +20,7 @@ internal sealed class ComponentGuest : GuestComponent
     private readonly ILogger _logger;
     private readonly ILogger _guestOutput;
 
-    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores)
+    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores, WasiHttp http)
         : base(engine, id)
     {
         _engine = engine;
@@ -35,7 +35,24 @@ internal sealed class ComponentGuest : GuestComponent
         }
 
         ExportsHttpHandler = type is not null;
+
+        // wasi:http/incoming-handler at any 0.2.x version; the first one found serves.
+        foreach (var export in component.Exports.Where(e => e.StartsWith("wasi:http/incoming-handler@0.2.", StringComparison.Ordinal)))
+        {
+            var handle = component.GetFunctionType(export, "handle");
+            if (handle is not null && !FunctionType.Same(handle, http.HandlerType))
+            {
+                throw new ComponentLoadException($"the component exports {export}#handle with type {handle}, not {http.HandlerType}");
+            }
+
+            _wasiHttpExport ??= handle is null ? null : export;
+        }
     }
+
+    private readonly string? _wasiHttpExport;
+
+    /// <summary>Whether the component exports <c>wasi:http/incoming-handler</c> (0.2.x) <c>handle</c>.</summary>
+    public override bool ExportsWasiHttpHandler => _wasiHttpExport is not null;
 
     /// <summary>Whether the component exports <c>fermyon:spin/inbound-http</c> <c>handle-request</c>.</summary>
     public override bool ExportsHttpHandler { get; }
@@ -51,6 +68,61 @@ internal sealed class ComponentGuest : GuestComponent
             ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the component does not export {InboundHttp.Interface}#{InboundHttp.Function}");
         return InboundHttp.Lift(handler.Invoke(InboundHttp.Lower(request, method)));
     });
+
+    /// <inheritdoc/>
+    public override Task<WasiHttpGuestResponse> HandleWasiHttpAsync(WasiHttpGuestRequest request, GuestInstanceLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(lease);
+        var export = _wasiHttpExport ?? throw new NotSupportedException($"component '{Id}' does not export wasi:http/incoming-handler");
+        var head = new TaskCompletionSource<WasiHttpGuestResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        OutgoingHttpResponse? started = null;
+        var run = Scheduler.RunAsync(lease, () => Invoke(instance =>
+        {
+            var handler = instance.GetFunction(export, "handle")!;
+            var outparam = new ResponseOutparam((response, error) =>
+            {
+                if (response is null)
+                {
+                    head.TrySetException(new GuestInvocationException(Id, GuestFailure.NoResponse, error ?? "the guest set no response"));
+                    return;
+                }
+
+                started = response;
+                head.TrySetResult(new WasiHttpGuestResponse(response.Status, response.Headers.Entries, response.Body, completion.Task));
+            });
+            var headers = new HttpFields(request.Headers.Select(h => new KeyValuePair<string, byte[]>(h.Key, System.Text.Encoding.Latin1.GetBytes(h.Value))), immutable: true);
+            var incoming = new IncomingHttpRequest(request.Method, request.PathWithQuery, request.Scheme, request.Authority, headers, new PipeInputStream(request.Body, request.MaxBodyBytes));
+            handler.Invoke(incoming, outparam);
+            if (!outparam.IsSet)
+            {
+                throw new GuestInvocationException(Id, GuestFailure.NoResponse, "the guest returned from wasi:http/incoming-handler.handle without setting a response");
+            }
+
+            // A body never asked for is empty; one asked for but not finished was cut short by the guest.
+            started?.InstanceEnded(null);
+            return true;
+        }));
+        _ = run.ContinueWith(
+            t =>
+            {
+                if (t.Exception?.InnerException is { } failure)
+                {
+                    started?.InstanceEnded($"the guest failed after starting the response: {failure.Message}");
+                    head.TrySetException(failure);
+                    completion.TrySetException(failure);
+                }
+                else
+                {
+                    completion.TrySetResult();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return head.Task;
+    }
 
     /// <summary>Runs <paramref name="action"/> against a fresh instance on the calling thread (also for tests and benchmarks).</summary>
     internal T Invoke<T>(Func<ComponentInstance, T> action)
