@@ -6,7 +6,7 @@
 #   scripts/build-js-guests.sh --list        print the guest names
 #   scripts/build-js-guests.sh --tools       install the pinned tools (tests/guests/tools) and print their folder
 #
-# Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv) and j2w-hello (j2w from
+# Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv), j2w-hello and http-probe (j2w from
 # @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built). The components are ~12 MB each and
 # take 7-60 s to build, so they are never committed: each is built once into
 #
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-guests=(js-kv j2w-hello)
+guests=(js-kv j2w-hello http-probe)
 cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
 
 usage() {
@@ -134,6 +134,25 @@ build_j2w_hello() {
 }
 inputs_j2w_hello() {
   find tests/guests/j2w-hello -type f \( -name '*.js' -o -name 'package*.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
+}
+
+# http-probe: the wasi:http test app, built like j2w-hello with j2w-hello's pinned npm dependencies.
+build_http_probe() {
+  local out=$1 deps work
+  deps=$(npm_install tests/guests/j2w-hello)
+  work=$(mktemp -d)
+  cp -r tests/guests/j2w-hello/package.json tests/guests/http-probe/src "$work/"
+  ln -s "$deps/node_modules" "$work/node_modules"
+  if ! (cd "$work" && ./node_modules/.bin/j2w -i src/index.js -o app.wasm >&2); then
+    rm -rf "$work"
+    return 1
+  fi
+  mv "$work/app.wasm" "$out"
+  rm -rf "$work"
+}
+inputs_http_probe() {
+  find tests/guests/http-probe -type f -name '*.js' | LC_ALL=C sort
+  echo tests/guests/j2w-hello/package.json tests/guests/j2w-hello/package-lock.json | tr ' ' '\n'
 }
 
 # Prints the cached component of guest $1, building it first when no file matches its inputs' hash.

@@ -210,6 +210,15 @@ public sealed class HttpTrigger : IAsyncDisposable
 
             await response.Body.CompleteAsync().ConfigureAwait(false);
         }
+        catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            // The guest failed before a byte of its response left: the client can still get a plain 500.
+            await response.Body.CompleteAsync(ex).ConfigureAwait(false);
+            Log.ResponseNotStarted(_logger, ex, request.Method, path, route.Component.Id, ex.Message);
+            context.Response.Headers.Clear();
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+        }
         catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             // The guest failed or returned mid-body: cut the connection rather than end the response cleanly.

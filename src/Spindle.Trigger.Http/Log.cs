@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Response to {Method} {Path} from component {Component} aborted mid-body: {Reason}")]
     public static partial void ResponseAborted(ILogger logger, Exception exception, string method, string path, string component, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Response to {Method} {Path} from component {Component} failed before it started: {Reason}; answering 500")]
+    public static partial void ResponseNotStarted(ILogger logger, Exception exception, string method, string path, string component, string reason);
 }
