@@ -178,6 +178,7 @@ public sealed class ComponentLoadTests : IDisposable
     [InlineData(new byte[] { 7, 6, 1, 0x72, 0xff, 0xff, 0xff, 0x7f }, "vector length")] // a record of 2^28 fields
     [InlineData(new byte[] { 7, 7, 1, 0x40, 0x80, 0x80, 0x80, 0x80, 0x80 }, "longer than 5 bytes")]
     [InlineData(new byte[] { 8, 2, 1, 0x7e }, "unknown canon opcode")]
+    [InlineData(new byte[] { 7, 1, 1, 0x73 }, "1 bytes past the section's size")] // the one type lies outside its section
     public void A_malformed_binary_is_refused_with_a_component_load_exception(byte[] section, string message)
     {
         byte[] bytes = [.. Preamble, .. section];
@@ -242,9 +243,10 @@ public sealed class ComponentLoadTests : IDisposable
         types.DefineResource("thing");
         host.Add(types);
         var mutation = Gen.Frequency(
-            (1, Gen.Int[0, original.Length - 1].Select(at => (Kind: 0, At: at, Value: (byte)0))), // truncate
-            (4, Gen.Select(Gen.Int[0, original.Length - 1], Gen.Byte[1, 255], (at, mask) => (Kind: 1, At: at, Value: mask))), // flip bits
-            (2, Gen.Select(Gen.Int[0, original.Length - 1], Gen.OneOf<byte>(0x00, 0x7f, 0x80, 0xff, 0x40, 0x01), (at, value) => (Kind: 2, At: at, Value: value)))); // set a byte
+            (1, Gen.Int[0, original.Length - 1].Select(at => (Kind: 0, At: at, Value: 0u))), // truncate
+            (4, Gen.Select(Gen.Int[0, original.Length - 1], Gen.Byte[1, 255], (at, mask) => (Kind: 1, At: at, Value: (uint)mask))), // flip bits
+            (2, Gen.Select(Gen.Int[0, original.Length - 1], Gen.OneOf<byte>(0x00, 0x7f, 0x80, 0xff, 0x40, 0x01), (at, value) => (Kind: 2, At: at, Value: (uint)value))), // set a byte
+            (2, Gen.Select(Gen.Int[0, original.Length - 1], Gen.Frequency((1, Gen.UInt), (1, Gen.OneOf(uint.MaxValue, 0x8000_0000u, 0x7fff_ffffu, uint.MaxValue - 7))), (at, value) => (Kind: 3, At: at, Value: value)))); // a byte (a size, count or index) becomes a 5-byte LEB128
         using var cache = new ModuleCache(engine);
         var outcomes = new int[4];
         mutation.Array[1, 3].Sample(mutations =>
@@ -260,8 +262,9 @@ public sealed class ComponentLoadTests : IDisposable
                 switch (kind)
                 {
                     case 0: bytes = bytes[..at]; break;
-                    case 1: bytes[at] ^= value; break;
-                    default: bytes[at] = value; break;
+                    case 1: bytes[at] ^= (byte)value; break;
+                    case 2: bytes[at] = (byte)value; break;
+                    default: bytes = [.. bytes[..at], .. Leb5(value), .. bytes[(at + 1)..]]; break;
                 }
             }
 
@@ -297,7 +300,7 @@ public sealed class ComponentLoadTests : IDisposable
                     outcomes[3]++;
                 }
             }
-        }, iter: iterations, threads: 1, print: m => string.Join(", ", m.Select(x => $"{(x.Kind == 0 ? "cut" : x.Kind == 1 ? "xor" : "set")} {x.At} {x.Value:x2}")));
+        }, iter: iterations, threads: 1, print: m => string.Join(", ", m.Select(x => $"{(x.Kind switch { 0 => "cut", 1 => "xor", 2 => "set", _ => "leb" })} {x.At} {x.Value:x}")));
         Assert.True(outcomes[1] > 0, $"loaded {outcomes[0]} (of which {outcomes[3]} failed to instantiate), refused {outcomes[1]}, core module refused {outcomes[2]}");
     }
 
@@ -315,6 +318,9 @@ public sealed class ComponentLoadTests : IDisposable
         while (value != 0);
         return [.. bytes];
     }
+
+    private static byte[] Leb5(uint value) =>
+        [(byte)(value | 0x80), (byte)((value >> 7) | 0x80), (byte)((value >> 14) | 0x80), (byte)((value >> 21) | 0x80), (byte)(value >> 28)];
 
     private static Exception? Inner(Exception ex)
     {

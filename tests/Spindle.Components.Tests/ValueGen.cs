@@ -13,7 +13,9 @@ internal static class ValueGen
     private static readonly Gen<Rune> AnyRune = Gen.Frequency(
         (4, Gen.Int[0x20, 0x7e].Select(v => new Rune(v))),
         (3, Gen.Int[0, 0x10FFFF - 0x800].Select(v => new Rune(v >= 0xD800 ? v + 0x800 : v))),
-        (1, Gen.OneOf(Gen.Const(new Rune(0)), Gen.Const(new Rune(0xD7FF)), Gen.Const(new Rune(0xE000)), Gen.Const(new Rune(0xFFFF)), Gen.Const(new Rune(0x10FFFF)), Gen.Const(new Rune(0xE9)), Gen.Const(new Rune(0x1F600)))));
+        (2, Gen.OneOf(
+            // The ends and the surrogate gap (and their neighbours, which next-char steps onto), and UTF-8's length steps.
+            [0, 0xD7FE, 0xD7FF, 0xE000, 0x10FFFE, 0x10FFFF, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0xE9, 0x1F600]).Select(v => new Rune(v))));
 
     private static readonly Gen<string> AnyString = Gen.Frequency(
         (8, AnyRune.Array[0, 16].Select(Concat)),
