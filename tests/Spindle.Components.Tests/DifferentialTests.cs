@@ -164,11 +164,11 @@ public sealed class DifferentialTests : IClassFixture<ValuesComponent>, IDisposa
         ["bump-mixed-list"] = a => ((object?[])a[0]!).Reverse().Select(BumpMixed).ToArray(),
         ["reverse-tuple"] = a => ((object?[])a[0]!).Reverse().ToArray(),
         ["bump-shape"] = a => BumpShape((Variant)a[0]!),
-        ["negate-real"] = a => (Variant)a[0]! is var r && r.Case == 0 ? new Variant(0, -(float)r.Payload!) : new Variant(1, -(double)r.Payload!),
+        ["negate-real"] = a => (Variant)a[0]! is { Case: 0 } single ? new Variant(0, -(float)single.Payload!) : new Variant(1, -(double)((Variant)a[0]!).Payload!),
         ["next-color"] = a => ((int)a[0]! + 1) % 3,
         ["inc-option"] = a => (Variant)a[0]! is { Case: 1 } some ? Variant.Some(unchecked((uint)some.Payload! + 1)) : Variant.None,
         ["echo-nested-option"] = a => a[0],
-        ["flip-result"] = a => (Variant)a[0]! is var r ? new Variant(1 - r.Case, r.Payload) : null,
+        ["flip-result"] = a => new Variant(1 - ((Variant)a[0]!).Case, ((Variant)a[0]!).Payload),
         ["flip-bare-result"] = a => new Variant(1 - ((Variant)a[0]!).Case, null),
         ["echo-nested-result"] = a => a[0],
         ["invert-flags1"] = a => ~(uint)a[0]! & 0x1u,
@@ -198,7 +198,7 @@ public sealed class DifferentialTests : IClassFixture<ValuesComponent>, IDisposa
         return text.ToString();
     }
 
-    private static object?[] SwapPoint(object? point) => ((object?[])point!) is var p ? [p[1], p[0]] : [];
+    private static object?[] SwapPoint(object? point) => [((object?[])point!)[1], ((object?[])point!)[0]];
 
     private static object? BumpMixed(object? value)
     {
