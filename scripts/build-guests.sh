@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every C guest from source into its committed path, with the C SDK in sdk/c: core modules (Spin 1.x's
-# ABI) and components (the Component Model; wrapped with jco, see scripts/component-tools/).
+# ABI) and components (the Component Model; wrapped with jco, see scripts/component-tools/). Also turns the
+# hand-written test components in tests/wasm/components/*.wat (component text format) into binaries with `jco parse`.
 #
 #   scripts/build-guests.sh           rebuild the .wasm files in place
 #   scripts/build-guests.sh --check   build into a temporary folder and exit 1 if a committed .wasm
@@ -181,6 +182,14 @@ for guest in "${components[@]}"; do
   clang "${cflags[@]}" "${component_cflags[@]}" -o "$core" "${sources[@]}"
   verify_core_of_component "$core" "${world#*/}"
   node "$tools/componentize.mjs" "$core" "$witdir" "$world" "$fresh"
+  settle "$fresh" "$out"
+done
+
+# Test components written in the component text format: tests/wasm/components/<name>.wat -> <name>.wasm.
+for wat in tests/wasm/components/*.wat; do
+  out=${wat%.wat}.wasm
+  fresh="$tmp/${out//\//_}"
+  "$tools/node_modules/.bin/jco" parse "$wat" -o "$fresh"
   settle "$fresh" "$out"
 done
 

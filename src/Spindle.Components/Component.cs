@@ -39,6 +39,11 @@ public sealed class Component : IDisposable
     /// <param name="host">The interfaces the host serves; imports are type-checked against them.</param>
     /// <param name="compile">Compiles a core module; by default Wasmtime's <c>Module.FromBytes</c>,
     /// and the component then owns (and disposes) the modules.</param>
+    /// <remarks>
+    /// Give an engine with the GC, typed function references and exception handling proposals off (as Spindle's host
+    /// does): with them on, Wasmtime's .NET binding aborts the process when a core module's imports or exports use
+    /// their reference types, instead of refusing the module.
+    /// </remarks>
     /// <exception cref="ComponentLoadException">The component is malformed, uses unsupported features, or an import's type differs from the host's.</exception>
     /// <exception cref="WasmtimeException">A core module does not compile.</exception>
     public static Component Load(Engine engine, ReadOnlyMemory<byte> bytes, HostDefinitions host, CoreModuleCompiler? compile = null)

@@ -22,7 +22,7 @@ public sealed class WasmEngine : IDisposable
 
     // Part of the disk cache key: compiled code is only valid for the same Wasmtime build and engine settings.
     private static readonly string EngineFingerprint =
-        $"wasmtime-{typeof(Engine).Assembly.GetName().Version}-epoch-v1-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
+        $"wasmtime-{typeof(Engine).Assembly.GetName().Version}-epoch-nogc-v2-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 
     // Instances created outside the trigger's cap (tests, benchmarks, start-up checks).
     private const uint SpareInstanceSlots = 8;
@@ -71,8 +71,14 @@ public sealed class WasmEngine : IDisposable
             .WithMaxMemorySize((nuint)Options.MaxMemoryBytes)
             .WithLinearMemoryKeepResidentBytes(KeepResidentBytes)
             .WithTableKeepResidentBytes(KeepResidentBytes);
+        // GC, typed function references and exception handling stay off: Wasmtime's .NET binding aborts the whole
+        // process when it lists the imports or exports of a module whose signatures use their reference types
+        // (anything but funcref and externref), and no Spin toolchain emits them; refused, they fail validation.
         using var config = new Config()
             .WithEpochInterruption(true)
+            .WithGc(false)
+            .WithFunctionReferences(false)
+            .WithExceptions(false)
             .WithPoolingAllocationStrategy(pooling);
         _engine = new Engine(config);
         _linker = new Linker(_engine);

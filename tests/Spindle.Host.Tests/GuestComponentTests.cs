@@ -96,5 +96,27 @@ public sealed class GuestComponentTests : IDisposable
         Assert.ThrowsAny<WasmtimeException>(() => engine.LoadCoreModule("garbage", path, _fixture.Stores.ForComponent([])));
     }
 
+    // Issue #8 (found by the component load fuzz): Wasmtime's .NET binding aborts the process when it lists the imports
+    // or exports of a module whose signatures use a reference type other than funcref and externref, so the engine
+    // refuses those proposals (GC, typed function references, exception handling) at validation instead.
+    [Theory]
+    [InlineData(0x6a)] // arrayref (GC)
+    [InlineData(0x69)] // exnref (exception handling)
+    [InlineData(0x6e)] // anyref (GC)
+    public void Module_whose_export_uses_a_gc_or_exception_reference_type_is_refused_without_ending_the_process(byte referenceType)
+    {
+        var path = Path.Combine(_fixture.Folder, "references.wasm");
+        File.WriteAllBytes(path, [
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x05, 0x01, 0x60, 0x01, referenceType, 0x00, // type 0: func (param <reference type>)
+            0x03, 0x02, 0x01, 0x00, // func 0: type 0
+            0x07, 0x05, 0x01, 0x01, (byte)'f', 0x00, 0x00, // export "f" = func 0
+            0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // its body: no locals, end
+        ]);
+        using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
+        var ex = Assert.ThrowsAny<WasmtimeException>(() => engine.LoadCoreModule("references", path, _fixture.Stores.ForComponent([])));
+        Assert.Contains("not supported", ex.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _fixture.Dispose();
 }

@@ -9,6 +9,10 @@ namespace Spindle.Components.Binary;
 /// </summary>
 internal ref struct ComponentParser
 {
+    // Components and component/instance types nest by recursion here (and in the linker); real toolchains nest two or
+    // three deep. The bound keeps a hostile binary from overflowing the stack, which would end the process.
+    private const int MaxNesting = 100;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ReadOnlyMemory<byte> _whole;
@@ -16,6 +20,7 @@ internal ref struct ComponentParser
     private readonly int _origin;
     private int _position;
     private int _coreModules;
+    private int _nesting;
 
     private ComponentParser(ReadOnlyMemory<byte> whole, int origin, int length)
     {
@@ -34,12 +39,12 @@ internal ref struct ComponentParser
     public static ComponentSyntax Parse(ReadOnlyMemory<byte> bytes)
     {
         var ordinal = 0;
-        return Parse(bytes, 0, bytes.Length, ref ordinal);
+        return Parse(bytes, 0, bytes.Length, ref ordinal, nesting: 0);
     }
 
-    private static ComponentSyntax Parse(ReadOnlyMemory<byte> whole, int origin, int length, ref int moduleOrdinal)
+    private static ComponentSyntax Parse(ReadOnlyMemory<byte> whole, int origin, int length, ref int moduleOrdinal, int nesting)
     {
-        var parser = new ComponentParser(whole, origin, length) { _coreModules = moduleOrdinal };
+        var parser = new ComponentParser(whole, origin, length) { _coreModules = moduleOrdinal, _nesting = nesting };
         var syntax = parser.ParseComponent();
         moduleOrdinal = parser._coreModules;
         return syntax;
@@ -67,17 +72,21 @@ internal ref struct ComponentParser
         while (_position < _bytes.Length)
         {
             var id = ReadByte();
-            var size = (int)ReadU32();
-            if (size > _bytes.Length - _position)
+
+            // Compared unsigned: a size of 2^31 or more must not become a negative int (it would move backwards).
+            var size = ReadU32();
+            if (size > (uint)(_bytes.Length - _position))
             {
                 throw Error($"section {id} runs past the end of the binary");
             }
 
-            var end = _position + size;
-            ParseSection(component.Definitions, id, size);
+            var end = _position + (int)size;
+            ParseSection(component.Definitions, id, (int)size);
             if (_position != end)
             {
-                throw Error($"section {id} has {end - _position} bytes left over");
+                throw Error(_position < end
+                    ? $"section {id} has {end - _position} bytes left over"
+                    : $"section {id}'s contents run {_position - end} bytes past the section's size");
             }
         }
 
@@ -103,7 +112,9 @@ internal ref struct ComponentParser
                 break;
             case 4:
                 var ordinal = _coreModules;
-                definitions.Add(new ComponentDefinition(Parse(_whole, _origin + _position, size, ref ordinal)));
+                Nest();
+                definitions.Add(new ComponentDefinition(Parse(_whole, _origin + _position, size, ref ordinal, _nesting)));
+                _nesting--;
                 _coreModules = ordinal;
                 _position += size;
                 break;
@@ -199,6 +210,7 @@ internal ref struct ComponentParser
                 SkipCoreValTypes();
                 break;
             case 0x50:
+                Nest();
                 var count = ReadCount();
                 for (var i = 0; i < count; i++)
                 {
@@ -227,6 +239,7 @@ internal ref struct ComponentParser
                     }
                 }
 
+                _nesting--;
                 break;
             default:
                 throw Error($"core type form 0x{form:x2} (GC types) is not supported");
@@ -447,9 +460,15 @@ internal ref struct ComponentParser
                 ReadResultList();
                 return new UnsupportedTypeSyntax("an async function type");
             case 0x41:
-                return new ComponentTypeSyntax(ReadDeclarations(component: true));
+                Nest();
+                var component = new ComponentTypeSyntax(ReadDeclarations(component: true));
+                _nesting--;
+                return component;
             case 0x42:
-                return new InstanceTypeSyntax(ReadDeclarations(component: false));
+                Nest();
+                var instance = new InstanceTypeSyntax(ReadDeclarations(component: false));
+                _nesting--;
+                return instance;
             case 0x3f:
                 if (ReadByte() != 0x7f)
                 {
@@ -768,16 +787,16 @@ internal ref struct ComponentParser
 
     private string ReadName()
     {
-        var length = (int)ReadU32();
-        if (length > _bytes.Length - _position)
+        var length = ReadU32();
+        if (length > (uint)(_bytes.Length - _position))
         {
             throw Error("a name runs past the end of the binary");
         }
 
         try
         {
-            var name = StrictUtf8.GetString(_bytes.Slice(_position, length));
-            _position += length;
+            var name = StrictUtf8.GetString(_bytes.Slice(_position, (int)length));
+            _position += (int)length;
             return name;
         }
         catch (DecoderFallbackException)
@@ -792,6 +811,14 @@ internal ref struct ComponentParser
 
         // Every element takes at least one byte: a larger count is malformed, and must not size an allocation.
         return count <= (uint)(_bytes.Length - _position) ? (int)count : throw Error("a vector length runs past the end of the binary");
+    }
+
+    private void Nest()
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error($"components or types are nested more than {MaxNesting} deep");
+        }
     }
 
     private void Expect(byte value, string what)

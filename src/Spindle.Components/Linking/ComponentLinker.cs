@@ -247,7 +247,15 @@ internal sealed class ComponentLinker
 
     private static void Lift(Frame frame, CanonLiftDefinition lift)
     {
-        var type = frame.Types.At(lift.Type, Sort.Type) as FunctionType
+        var resolved = frame.Types.At(lift.Type, Sort.Type);
+        if (resolved is UnsupportedValueType async)
+        {
+            // An async function type: refused where it is exported, which names the export.
+            frame.Funcs.Add(new LiftedRef(null, async.Feature));
+            return;
+        }
+
+        var type = resolved as FunctionType
             ?? throw new ComponentLoadException($"canon lift with type {lift.Type}, which is not a function type");
         var options = Options(frame, lift.Options);
         var postReturn = lift.Options.PostReturn is { } p ? frame.CoreFuncs.At(p, Sort.CoreFunc) : -1;
@@ -309,7 +317,13 @@ internal sealed class ComponentLinker
                 frame.Instances.Add(BindHostInstance(import.Name, type));
                 break;
             case ExternKind.Func:
-                var funcType = frame.Types.At(import.Type.Index, Sort.Type) as FunctionType
+                var importedType = frame.Types.At(import.Type.Index, Sort.Type);
+                if (importedType is UnsupportedValueType async)
+                {
+                    throw new ComponentLoadException($"import {import.Name} uses {async.Feature}, which is outside the synchronous Component Model this host supports");
+                }
+
+                var funcType = importedType as FunctionType
                     ?? throw new ComponentLoadException($"import {import.Name}: its type is not a function type");
                 _plan.StubbedImports.Add(import.Name);
                 frame.Funcs.Add(new HostFunction(import.Name, funcType, null));
@@ -366,7 +380,13 @@ internal sealed class ComponentLinker
                     items[export.Name] = exported;
                     break;
                 case ExportDeclaration { Type.Kind: ExternKind.Func } export:
-                    var type = scope.Types.At(export.Type.Index, Sort.Type) as FunctionType
+                    var declared = scope.Types.At(export.Type.Index, Sort.Type);
+                    if (declared is UnsupportedValueType async)
+                    {
+                        throw new ComponentLoadException($"import {importName} function {export.Name} uses {async.Feature}, which is outside the synchronous Component Model this host supports");
+                    }
+
+                    var type = declared as FunctionType
                         ?? throw new ComponentLoadException($"import {importName}: {export.Name} is declared with a type that is not a function type");
                     if (FunctionFlattening.FindUnsupported(type) is { } feature)
                     {

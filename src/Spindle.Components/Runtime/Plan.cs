@@ -147,12 +147,14 @@ internal static class FunctionFlattening
         _ => BitConverter.DoubleToUInt64Bits((double)value!),
     };
 
+    // Each arm converts to ValueBox itself: left to the switch, int, long, float and double would meet in their best
+    // common type, double, and an i64 above 2^53 would lose its low bits on the way.
     public static ValueBox ToBox(CoreKind kind, ulong bits) => kind switch
     {
-        CoreKind.I32 => (int)(uint)bits,
-        CoreKind.I64 => (long)bits,
-        CoreKind.F32 => BitConverter.UInt32BitsToSingle((uint)bits),
-        _ => BitConverter.UInt64BitsToDouble(bits),
+        CoreKind.I32 => (ValueBox)(int)(uint)bits,
+        CoreKind.I64 => (ValueBox)(long)bits,
+        CoreKind.F32 => (ValueBox)BitConverter.UInt32BitsToSingle((uint)bits),
+        _ => (ValueBox)BitConverter.UInt64BitsToDouble(bits),
     };
 
     public static bool NeedsMemory(ValType type) => type switch
