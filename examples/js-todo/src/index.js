@@ -133,7 +133,7 @@ async function route(request) {
     }
     if (method === 'DELETE') {
       remove(openDefault(), key);
-      return new Response(null, { status: 204 });
+      return json(200, { deleted: Number(match[1]) });
     }
     return methodNotAllowed('GET, DELETE');
   }

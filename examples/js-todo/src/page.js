@@ -41,7 +41,7 @@ async function api(method, path, body) {
     try { message = JSON.parse(text).error; } catch {}
     throw new Error(response.status + ': ' + message);
   }
-  return response.status === 204 ? undefined : response.json();
+  return response.json();
 }
 
 function row(todo) {
