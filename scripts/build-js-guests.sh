@@ -8,7 +8,7 @@
 #
 # Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv), j2w-hello (j2w from
 # @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built) and js-todo (examples/js-todo,
-# esbuild then j2w over sdk/js, by its own `npm run build`). The components are ~12 MB each and take 7-60 s to build,
+# esbuild then j2w over sdk/js, by its own `npm run build`) and js-sdk (tests/guests/js-sdk, the same way). The components are ~12 MB each and take 7-60 s to build,
 # so they are never committed: each is built once into
 #
 #   ${SPINDLE_GUEST_CACHE:-$HOME/.cache/spindle/guests}/<name>-<hash>.wasm
@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-guests=(js-kv j2w-hello js-todo)
+guests=(js-kv j2w-hello js-todo js-sdk)
 cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
 
 usage() {
@@ -157,30 +157,41 @@ inputs_j2w_hello() {
   find tests/guests/j2w-hello -type f \( -name '*.js' -o -name 'package*.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
 }
 
-# js-todo: examples/js-todo built by its own `npm run build` (esbuild with the build tools' plugin, then j2w), as a
-# Spin JS app is built. It runs in a copy: app/ holds the example's files with node_modules linked to the cached
-# install, and the parent's node_modules/@spindle/kv links this repository's sdk/js (found by node, esbuild and j2w's
-# dependency walk, which all look in parent folders), so a change in sdk/js rebuilds without another npm ci.
-build_js_todo() {
-  local out=$1 deps work
+# j2w apps (js-todo, js-sdk): built by their own `npm run build` (esbuild with the build tools' esbuild plugin, then
+# j2w), as a Spin JS app is built, with the npm packages of examples/js-todo's lock file. Each runs in a copy: app/
+# holds the app's package.json, src/ and examples/js-todo/build.mjs, with node_modules linked to the cached install;
+# the parent's node_modules/@spindle/kv links this repository's sdk/js (node, esbuild and j2w's dependency walk all
+# look in parent folders), so a change in sdk/js rebuilds the apps without another npm ci.
+build_j2w_app() {
+  local dir=$1 out=$2 name deps work
+  name=$(basename "$dir")
   deps=$(npm_install examples/js-todo sdk/js)
   work=$(mktemp -d)
   mkdir -p "$work/app" "$work/node_modules/@spindle"
-  cp -r examples/js-todo/package.json examples/js-todo/build.mjs examples/js-todo/src "$work/app/"
+  cp -r "$dir/package.json" "$dir/src" examples/js-todo/build.mjs "$work/app/"
   ln -s "$deps/node_modules" "$work/app/node_modules"
   ln -s "$PWD/sdk/js" "$work/node_modules/@spindle/kv"
-  if ! (cd "$work/app" && npm run --silent build >&2) || [ ! -f "$work/app/dist/js-todo.wasm" ]; then
+  if ! (cd "$work/app" && npm run --silent build >&2) || [ ! -f "$work/app/dist/$name.wasm" ]; then
     rm -rf "$work"
     return 1
   fi
-  mv "$work/app/dist/js-todo.wasm" "$out"
+  mv "$work/app/dist/$name.wasm" "$out"
   rm -rf "$work"
 }
-inputs_js_todo() {
-  find examples/js-todo -type f \( -name '*.js' -o -name '*.mjs' -o -name 'package*.json' \) -not -path '*/node_modules/*' \
-    -not -path 'examples/js-todo/build/*' -not -path 'examples/js-todo/dist/*' | LC_ALL=C sort
+inputs_j2w_app() {
+  find "$1" -type f \( -name '*.js' -o -name '*.mjs' -o -name 'package*.json' \) -not -path '*/node_modules/*' \
+    -not -path "$1/build/*" -not -path "$1/dist/*" | LC_ALL=C sort
+  echo examples/js-todo/build.mjs examples/js-todo/package.json examples/js-todo/package-lock.json | tr ' ' '\n'
   find -L sdk/js -type f \( -name '*.js' -o -name '*.wit' -o -name 'package.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
 }
+
+# js-todo: the example app (examples/js-todo/README.md).
+build_js_todo() { build_j2w_app examples/js-todo "$1"; }
+inputs_js_todo() { inputs_j2w_app examples/js-todo | LC_ALL=C sort -u; }
+
+# js-sdk: the test guest that runs @spindle/kv calls given in a request (tests/guests/js-sdk).
+build_js_sdk() { build_j2w_app tests/guests/js-sdk "$1"; }
+inputs_js_sdk() { inputs_j2w_app tests/guests/js-sdk | LC_ALL=C sort -u; }
 
 # Prints the cached component of guest $1, building it first when no file matches its inputs' hash.
 build() {

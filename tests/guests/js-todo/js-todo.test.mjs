@@ -1,132 +1,17 @@
 // Runs examples/js-todo (built by j2w through scripts/build-js-guests.sh) without Spindle, the way
-// `jco serve --isolate-requests instance` runs a wasi:http component: jco transpiles it (sync instantiation), the
-// preview2 shim's HTTPServer serves it on a local port, each request gets a fresh instance, and the key-value
-// imports are the in-memory hosts of ../hosts (wasi:keyvalue pages list-keys, decimal counters, compare-and-swap).
+// `jco serve --isolate-requests instance` runs a wasi:http component (../hosts/wasi-http.mjs): a fresh instance per
+// request over the in-memory key-value hosts of ../hosts (list-keys pages, decimal counters, compare-and-swap).
 // Checks the app's routes (examples/js-todo/README.md) and, through them, @spindle/kv (sdk/js/README.md).
 //
 //   node --test tests/guests/js-todo/      (SPINDLE_GUEST_JS_TODO, or the script builds the component when needed)
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import * as kv2 from '../hosts/kv2.mjs';
-import * as wasiKv from '../hosts/wasi-kv.mjs';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const script = join(root, 'scripts/build-js-guests.sh');
-const run = (args) => execFileSync('bash', [script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-
-const component = process.env.SPINDLE_GUEST_JS_TODO || run(['js-todo']);
-const tools = join(run(['--tools']), 'node_modules');
-const shimFile = (file) => pathToFileURL(join(tools, '@bytecodealliance/preview2-shim/dist', file)).href;
-
-const out = mkdtempSync(join(tmpdir(), 'spindle-js-todo-'));
-process.on('exit', () => rmSync(out, { recursive: true, force: true }));
-execFileSync(join(tools, '.bin/jco'), ['transpile', component, '-o', out, '--instantiation', 'sync', '--name', 'js-todo', '-q'], { stdio: 'inherit' });
-const { instantiate } = await import(pathToFileURL(join(out, 'js-todo.js')).href);
-const { HTTPServer, types: httpTypes } = await import(shimFile('nodejs/http.js'));
-const { WASIShim } = await import(shimFile('common/instantiation.js'));
-
-const modules = new Map();
-const getCoreModule = (path) => {
-  if (!modules.has(path)) {
-    modules.set(path, new WebAssembly.Module(readFileSync(join(out, path))));
-  }
-  return modules.get(path);
-};
+import { calls, fresh, hooks, serve, stored, wasiKv } from '../hosts/wasi-http.mjs';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-// What the guest did to the host, per test: the deltas `increment` got, swaps, list-keys cursors, instances made.
-const calls = { increments: [], swaps: 0, listKeys: [], instances: 0, traps: [] };
-// Hooks a test may set: `beforeSwap(cas)` runs before the host's swap (to play a concurrent writer).
-const hooks = { beforeSwap: undefined };
-
-const listKeys = wasiKv.Bucket.prototype.listKeys;
-wasiKv.Bucket.prototype.listKeys = function (cursor) {
-  calls.listKeys.push(cursor);
-  return listKeys.call(this, cursor);
-};
-
-const keyValueImports = () => ({
-  'fermyon:spin/key-value': { Store: kv2.Store },
-  'wasi:keyvalue/store': { Bucket: wasiKv.Bucket, open: (label) => wasiKv.open(label) },
-  'wasi:keyvalue/atomics': {
-    Cas: wasiKv.Cas,
-    increment(bucket, key, delta) {
-      calls.increments.push(delta);
-      return wasiKv.increment(bucket, key, delta);
-    },
-    swap(cas, value) {
-      calls.swaps++;
-      hooks.beforeSwap?.(cas);
-      return wasiKv.swap(cas, value);
-    },
-  },
-  'wasi:keyvalue/batch': { getMany: wasiKv.getMany, setMany: wasiKv.setMany, deleteMany: wasiKv.deleteMany },
-});
-
-// A trapped instance never answers; the test host answers 500 for it, so a fault fails an assertion, not a timeout.
-function answerTrap(responseOut, error) {
-  try {
-    const response = new httpTypes.OutgoingResponse(new httpTypes.Fields());
-    response.setStatusCode(500);
-    const body = response.body();
-    httpTypes.ResponseOutparam.set(responseOut, { tag: 'ok', val: response });
-    const stream = body.write();
-    stream.blockingWriteAndFlush(encoder.encode(`trap: ${error?.message ?? error}`));
-    stream[Symbol.dispose]();
-    httpTypes.OutgoingBody.finish(body, undefined);
-  } catch {
-    // The guest had set its response already: the client sees it cut short.
-  }
-}
-
-// jco serve --isolate-requests instance: a fresh instance per request, over the same host state.
-const server = new HTTPServer({
-  handle(request, responseOut) {
-    calls.instances++;
-    try {
-      const instance = instantiate(getCoreModule, { ...new WASIShim().getImportObject(), ...keyValueImports() });
-      instance.incomingHandler.handle(request, responseOut);
-    } catch (error) {
-      calls.traps.push(String(error?.message ?? error));
-      answerTrap(responseOut, error);
-    }
-  },
-});
-server.listen(0, '127.0.0.1');
-const base = `http://127.0.0.1:${server.address().port}`;
-after(() => server.stop());
-
-function fresh({ labels, pageSize = 3 } = {}) {
-  wasiKv.reset(labels, pageSize);
-  kv2.reset(labels);
-  Object.assign(calls, { increments: [], swaps: 0, listKeys: [], instances: 0, traps: [] });
-  hooks.beforeSwap = undefined;
-}
-
-const stored = (key, label = 'default') => {
-  const bytes = wasiKv.state.buckets.get(label).get(key);
-  return bytes === undefined ? undefined : decoder.decode(bytes);
-};
-
-async function send(method, path, body) {
-  const init = { method, signal: AbortSignal.timeout(60_000) };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers = { 'content-type': 'application/json' };
-  }
-  const response = await fetch(base + path, init);
-  const text = await response.text();
-  const type = response.headers.get('content-type') ?? '';
-  return { status: response.status, type, headers: response.headers, text, json: type.startsWith('application/json') ? JSON.parse(text) : undefined };
-}
+const send = await serve('js-todo');
 
 const without = (todo) => ({ id: todo.id, title: todo.title, done: todo.done });
 
