@@ -120,6 +120,12 @@ function toBytes(operation, value) {
   throw new TypeError(`${operation}: a value is a Uint8Array or a string, not ${value === null ? 'null' : typeof value}`);
 }
 
+// componentize-js hands a `list<u8>` result over as a Uint8Array of its bindings' realm: ArrayBuffer.isView says yes,
+// `instanceof Uint8Array` says no. Copy it into one of the app's realm, so that the app's own checks hold.
+function local(bytes) {
+  return bytes === undefined || bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+}
+
 function parseJson(key, bytes) {
   const text = decoder.decode(bytes);
   try {
@@ -181,7 +187,7 @@ class StoreBase {
   /** The value of `key` as bytes, or `undefined` when the key does not exist. */
   get(key) {
     checkKey('get', key);
-    return this._call('get', key, (ops) => ops.get(key));
+    return local(this._call('get', key, (ops) => ops.get(key)));
   }
 
   /** The value of `key` decoded as UTF-8, or `undefined`. */
@@ -336,7 +342,7 @@ export class Store extends StoreBase {
   getMany(keys) {
     const list = [...keys].map((key) => checkKey('getMany', key));
     const pairs = this._call('getMany', undefined, (ops) => batchGetMany(ops.handle, list));
-    return new Map(pairs);
+    return new Map(pairs.map(([key, value]) => [key, local(value)]));
   }
 
   /** Sets several keys in one call (not atomic): `entries` is an iterable of [key, value] or a plain object. */

@@ -21,8 +21,11 @@ const decoder = new TextDecoder();
 
 /** What the guest did: the deltas `increment` got, `swap` calls, `list-keys` cursors, instances, traps. */
 export const calls = { increments: [], swaps: 0, listKeys: [], instances: 0, traps: [] };
-/** Hooks a test may set: `beforeSwap(cas)` runs before the host's swap (to play a concurrent writer). */
-export const hooks = { beforeSwap: undefined };
+/**
+ * Hooks a test may set: `beforeSwap(cas)` runs before the host's swap (to play a concurrent writer); `open(label)`
+ * replaces wasi:keyvalue's `open`.
+ */
+export const hooks = { beforeSwap: undefined, open: undefined };
 export { kv2, wasiKv };
 
 const listKeys = wasiKv.Bucket.prototype.listKeys;
@@ -33,7 +36,7 @@ wasiKv.Bucket.prototype.listKeys = function (cursor) {
 
 const keyValueImports = () => ({
   'fermyon:spin/key-value': { Store: kv2.Store },
-  'wasi:keyvalue/store': { Bucket: wasiKv.Bucket, open: (label) => wasiKv.open(label) },
+  'wasi:keyvalue/store': { Bucket: wasiKv.Bucket, open: (label) => (hooks.open ?? wasiKv.open)(label) },
   'wasi:keyvalue/atomics': {
     Cas: wasiKv.Cas,
     increment(bucket, key, delta) {
@@ -55,6 +58,7 @@ export function fresh({ labels, pageSize = 3 } = {}) {
   kv2.reset(labels);
   Object.assign(calls, { increments: [], swaps: 0, listKeys: [], instances: 0, traps: [] });
   hooks.beforeSwap = undefined;
+  hooks.open = undefined;
 }
 
 /** The value of `key` in the wasi:keyvalue host's bucket `label`, as text (undefined when missing). */
