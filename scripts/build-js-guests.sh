@@ -7,15 +7,17 @@
 #   scripts/build-js-guests.sh --tools       install the pinned tools (tests/guests/tools) and print their folder
 #
 # Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv), j2w-hello (j2w from
-# @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built) and js-todo (examples/js-todo,
-# esbuild then j2w over sdk/js, by its own `npm run build`) and js-sdk (tests/guests/js-sdk, the same way). The components are ~12 MB each and take 7-60 s to build,
-# so they are never committed: each is built once into
+# @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built), js-todo (examples/js-todo:
+# esbuild then j2w over sdk/js, by its own `npm run build`) and js-sdk (tests/guests/js-sdk, built the same way with
+# js-todo's npm packages). The components are ~12 MB each and take 6-60 s to build, so they are never committed: each
+# is built once into
 #
 #   ${SPINDLE_GUEST_CACHE:-$HOME/.cache/spindle/guests}/<name>-<hash>.wasm
 #
 # where <hash> is the SHA-256 of everything the build reads (the guest's sources, wit/ for js-kv, sdk/js and the
-# wit/deps it links for js-todo, the npm lock file, this script). A second run with unchanged inputs finds the file and builds nothing. npm packages are installed with
-# `npm ci` into the same cache, once per lock file hash. Progress goes to stderr; stdout carries only the paths.
+# wit/deps files it links for js-todo and js-sdk, the npm lock file, this script). A second run with unchanged inputs
+# finds the file and builds nothing. npm packages are installed with `npm ci` into the same cache, once per lock file
+# hash. Progress goes to stderr; stdout carries only the paths.
 #
 # Tests find a guest through SPINDLE_GUEST_<NAME> (NAME upper-cased, '-' as '_'; .ci/run sets these), or call this
 # script themselves (tests/Spindle.Testing/JsGuests.cs does). Needs node and npm (node 20+).
