@@ -7,21 +7,24 @@
 #   scripts/build-js-guests.sh --tools       install the pinned tools (tests/guests/tools) and print their folder
 #
 # Guests: js-kv (componentize-js 0.23.0, world spindle:guests/js-kv), j2w-hello and http-probe (j2w from
-# @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built). The components are ~12 MB each and
-# take 7-60 s to build, so they are never committed: each is built once into
+# @spinframework/build-tools 1.0.7, the way a Spin JavaScript SDK v3 app is built), js-todo (examples/js-todo:
+# esbuild then j2w over sdk/js, by its own `npm run build`) and js-sdk (tests/guests/js-sdk, built the same way with
+# js-todo's npm packages). The components are ~12 MB each and take 6-60 s to build, so they are never committed: each
+# is built once into
 #
 #   ${SPINDLE_GUEST_CACHE:-$HOME/.cache/spindle/guests}/<name>-<hash>.wasm
 #
-# where <hash> is the SHA-256 of everything the build reads (the guest's sources, wit/ for js-kv, the npm lock file,
-# this script). A second run with unchanged inputs finds the file and builds nothing. npm packages are installed with
-# `npm ci` into the same cache, once per lock file hash. Progress goes to stderr; stdout carries only the paths.
+# where <hash> is the SHA-256 of everything the build reads (the guest's sources, wit/ for js-kv, sdk/js and the
+# wit/deps files it links for js-todo and js-sdk, the npm lock file, this script). A second run with unchanged inputs
+# finds the file and builds nothing. npm packages are installed with `npm ci` into the same cache, once per lock file
+# hash. Progress goes to stderr; stdout carries only the paths.
 #
 # Tests find a guest through SPINDLE_GUEST_<NAME> (NAME upper-cased, '-' as '_'; .ci/run sets these), or call this
 # script themselves (tests/Spindle.Testing/JsGuests.cs does). Needs node and npm (node 20+).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-guests=(js-kv j2w-hello http-probe)
+guests=(js-kv j2w-hello http-probe js-todo js-sdk)
 cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
 
 usage() {
@@ -78,28 +81,48 @@ hash_files() {
 
 # Installs the npm project in folder $1 (package.json + package-lock.json) with `npm ci` into the cache, once per
 # lock hash, and prints the folder that holds its node_modules. A lock file alone decides what is installed.
+# Further arguments are local packages the project depends on by path (`file:`): npm ci runs in a copy that keeps
+# the repository's layout, with only their package.json, and their links are then removed from node_modules, so the
+# install does not depend on their sources (the build links the repository's copy; see build_js_todo).
 npm_install() {
-  local project=$1 hash dir tmp
-  hash=$(hash_files "$project/package.json" "$project/package-lock.json")
-  dir="$cache/npm-$(basename "$project")-$hash"
-  if [ -f "$dir/.installed" ]; then
-    echo "$dir"
+  local project=$1 hash root sub="" tmp local_pkg name
+  shift
+  local files=("$project/package.json" "$project/package-lock.json")
+  for local_pkg in "$@"; do
+    files+=("$local_pkg/package.json")
+  done
+  if (($# > 0)); then
+    sub=/$project
+  fi
+  hash=$(hash_files "${files[@]}")
+  root="$cache/npm-$(basename "$project")-$hash"
+  if [ -f "$root$sub/.installed" ]; then
+    echo "$root$sub"
     return
   fi
-  echo "== npm ci for $project (into $dir)" >&2
+  echo "== npm ci for $project (into $root$sub)" >&2
   tmp=$(mktemp -d "$cache/.npm-XXXXXX")
-  cp "$project/package.json" "$project/package-lock.json" "$tmp/"
-  if ! (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+  mkdir -p "$tmp$sub"
+  cp "$project/package.json" "$project/package-lock.json" "$tmp$sub/"
+  for local_pkg in "$@"; do
+    mkdir -p "$tmp/$local_pkg"
+    cp "$local_pkg/package.json" "$tmp/$local_pkg/"
+  done
+  if ! (cd "$tmp$sub" && npm ci --no-audit --no-fund --loglevel=error >&2); then
     rm -rf "$tmp"
     echo "error: npm ci failed for $project; check that the npm registry is reachable, then run scripts/build-js-guests.sh again" >&2
     exit 1
   fi
-  touch "$tmp/.installed"
+  for local_pkg in "$@"; do
+    name=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).name' "$local_pkg/package.json")
+    rm -f "$tmp$sub/node_modules/$name"
+  done
+  touch "$tmp$sub/.installed"
   # Another run may have finished the same install meanwhile; either copy is good.
-  if ! mv -T "$tmp" "$dir" 2>/dev/null; then
+  if ! mv -T "$tmp" "$root" 2>/dev/null; then
     rm -rf "$tmp"
   fi
-  echo "$dir"
+  echo "$root$sub"
 }
 
 script_inputs=(scripts/build-js-guests.sh)
@@ -154,6 +177,42 @@ inputs_http_probe() {
   find tests/guests/http-probe -type f -name '*.js' | LC_ALL=C sort
   echo tests/guests/j2w-hello/package.json tests/guests/j2w-hello/package-lock.json | tr ' ' '\n'
 }
+
+# j2w apps (js-todo, js-sdk): built by their own `npm run build` (esbuild with the build tools' esbuild plugin, then
+# j2w), as a Spin JS app is built, with the npm packages of examples/js-todo's lock file. Each runs in a copy: app/
+# holds the app's package.json, src/ and examples/js-todo/build.mjs, with node_modules linked to the cached install;
+# the parent's node_modules/@spindle/kv links this repository's sdk/js (node, esbuild and j2w's dependency walk all
+# look in parent folders), so a change in sdk/js rebuilds the apps without another npm ci.
+build_j2w_app() {
+  local dir=$1 out=$2 name deps work
+  name=$(basename "$dir")
+  deps=$(npm_install examples/js-todo sdk/js)
+  work=$(mktemp -d)
+  mkdir -p "$work/app" "$work/node_modules/@spindle"
+  cp -r "$dir/package.json" "$dir/src" examples/js-todo/build.mjs "$work/app/"
+  ln -s "$deps/node_modules" "$work/app/node_modules"
+  ln -s "$PWD/sdk/js" "$work/node_modules/@spindle/kv"
+  if ! (cd "$work/app" && npm run --silent build >&2) || [ ! -f "$work/app/dist/$name.wasm" ]; then
+    rm -rf "$work"
+    return 1
+  fi
+  mv "$work/app/dist/$name.wasm" "$out"
+  rm -rf "$work"
+}
+inputs_j2w_app() {
+  find "$1" -type f \( -name '*.js' -o -name '*.mjs' -o -name 'package*.json' \) -not -path '*/node_modules/*' \
+    -not -path "$1/build/*" -not -path "$1/dist/*" | LC_ALL=C sort
+  echo examples/js-todo/build.mjs examples/js-todo/package.json examples/js-todo/package-lock.json | tr ' ' '\n'
+  find -L sdk/js -type f \( -name '*.js' -o -name '*.wit' -o -name 'package.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
+}
+
+# js-todo: the example app (examples/js-todo/README.md).
+build_js_todo() { build_j2w_app examples/js-todo "$1"; }
+inputs_js_todo() { inputs_j2w_app examples/js-todo | LC_ALL=C sort -u; }
+
+# js-sdk: the test guest that runs @spindle/kv calls given in a request (tests/guests/js-sdk).
+build_js_sdk() { build_j2w_app tests/guests/js-sdk "$1"; }
+inputs_js_sdk() { inputs_j2w_app tests/guests/js-sdk | LC_ALL=C sort -u; }
 
 # Prints the cached component of guest $1, building it first when no file matches its inputs' hash.
 build() {

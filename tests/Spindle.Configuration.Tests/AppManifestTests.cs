@@ -144,6 +144,19 @@ public sealed class AppManifestTests : IDisposable
         """;
 
     [Fact]
+    public void Js_todo_example_names_its_build_output_and_the_default_store()
+    {
+        // Issue #9: examples/js-todo/spin.toml, with Spin's [component.<id>.build] table beside the source.
+        var manifest = AppManifest.Load(Spindle.Testing.RepoPaths.Combine("examples", "js-todo"));
+
+        var component = Assert.Single(manifest.Components);
+        Assert.Equal("js-todo", component.Id);
+        Assert.Equal(Spindle.Testing.RepoPaths.Combine("examples", "js-todo", "dist", "js-todo.wasm"), component.SourcePath);
+        Assert.Equal(["default"], component.KeyValueStores);
+        Assert.Equal([new HttpRouteManifest("/...", "js-todo")], manifest.HttpRoutes);
+    }
+
+    [Fact]
     public void Triggers_interleaved_with_component_tables_are_all_read()
     {
         var manifest = AppManifest.Parse(SpinAddLayout, ManifestPath);

@@ -5,7 +5,7 @@ using System.Diagnostics;
 namespace Spindle.Testing;
 
 /// <summary>
-/// The JavaScript test guests in tests/guests (js-kv, j2w-hello). Their ~12 MB builds are not committed:
+/// The JavaScript test guests in tests/guests (js-kv, j2w-hello, js-sdk) and examples/js-todo. Their ~12 MB builds are not committed:
 /// scripts/build-js-guests.sh builds each once into a cache keyed by the hash of its sources and prints the path.
 /// </summary>
 public static class JsGuests

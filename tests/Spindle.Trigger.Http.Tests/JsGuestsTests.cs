@@ -12,6 +12,8 @@ public sealed class JsGuestsTests
     [Theory]
     [InlineData("js-kv", "fermyon:spin/inbound-http")]
     [InlineData("j2w-hello", "wasi:http/incoming-handler@0.2.3")]
+    [InlineData("js-todo", "wasi:http/incoming-handler@0.2.3")] // Issue #9: examples/js-todo, built like j2w-hello
+    [InlineData("js-sdk", "wasi:keyvalue/atomics@0.2.0-draft2")] // Issue #9: tests/guests/js-sdk
     public void Path_returns_the_built_component_exporting_its_handler(string name, string export)
     {
         var path = JsGuests.Path(name);
