@@ -140,13 +140,14 @@ inputs_js_kv() {
   echo tests/guests/tools/package.json tests/guests/tools/package-lock.json | tr ' ' '\n'
 }
 
-# j2w-hello: j2w reads the package.json in its working folder (its `dependencies` with config.witDependencies) and
-# writes scratch files next to the source, so it runs in a copy that links the cached node_modules.
-build_j2w_hello() {
-  local out=$1 deps work
+# Builds src/index.js of folder $1 with j2w into $2, in a copy that has j2w-hello's package.json and links its cached
+# node_modules (j2w reads the package.json in its working folder and writes scratch files next to the source).
+build_j2w_source() {
+  local src=$1 out=$2 deps work
   deps=$(npm_install tests/guests/j2w-hello)
   work=$(mktemp -d)
-  cp -r tests/guests/j2w-hello/package.json tests/guests/j2w-hello/src "$work/"
+  cp -r tests/guests/j2w-hello/package.json "$work/"
+  cp -r "$src" "$work/src"
   ln -s "$deps/node_modules" "$work/node_modules"
   if ! (cd "$work" && ./node_modules/.bin/j2w -i src/index.js -o app.wasm >&2); then
     rm -rf "$work"
@@ -155,24 +156,14 @@ build_j2w_hello() {
   mv "$work/app.wasm" "$out"
   rm -rf "$work"
 }
+# j2w-hello: the hello-world fetch-event app.
+build_j2w_hello() { build_j2w_source tests/guests/j2w-hello/src "$1"; }
 inputs_j2w_hello() {
   find tests/guests/j2w-hello -type f \( -name '*.js' -o -name 'package*.json' \) -not -path '*/node_modules/*' | LC_ALL=C sort
 }
 
 # http-probe: the wasi:http test app, built like j2w-hello with j2w-hello's pinned npm dependencies.
-build_http_probe() {
-  local out=$1 deps work
-  deps=$(npm_install tests/guests/j2w-hello)
-  work=$(mktemp -d)
-  cp -r tests/guests/j2w-hello/package.json tests/guests/http-probe/src "$work/"
-  ln -s "$deps/node_modules" "$work/node_modules"
-  if ! (cd "$work" && ./node_modules/.bin/j2w -i src/index.js -o app.wasm >&2); then
-    rm -rf "$work"
-    return 1
-  fi
-  mv "$work/app.wasm" "$out"
-  rm -rf "$work"
-}
+build_http_probe() { build_j2w_source tests/guests/http-probe/src "$1"; }
 inputs_http_probe() {
   find tests/guests/http-probe -type f -name '*.js' | LC_ALL=C sort
   echo tests/guests/j2w-hello/package.json tests/guests/j2w-hello/package-lock.json | tr ' ' '\n'

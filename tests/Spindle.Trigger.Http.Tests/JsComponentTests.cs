@@ -1,25 +1,12 @@
 using System.Net;
-using Spindle.Host;
-using Spindle.Testing;
 
 namespace Spindle.Trigger.Http.Tests;
 
-/// <summary>One server for every test: the 12 MB component compiles once (into a cache shared by test runs).</summary>
-public sealed class JsKvServer : IAsyncLifetime
+public sealed class JsKvServer : JsGuestServer
 {
-    internal ProbeServer Server { get; private set; } = null!;
+    protected override string Guest => "js-kv";
 
-    public async ValueTask InitializeAsync() => Server = await ProbeServer.StartAsync(
-        new HostOptions
-        {
-            StoreHandleCapacity = ProbeServer.StoreCapacity,
-            RequestTimeout = TimeSpan.FromSeconds(5),
-            MaxMemoryBytes = 256L * 1024 * 1024,
-            CompilationCacheDirectory = Path.Combine(Path.GetTempPath(), "spindle-test-compiled"),
-        },
-        wasm: JsGuests.Path("js-kv"));
-
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    protected override int StoreCapacity => ProbeServer.StoreCapacity;
 }
 
 // Issue #8: a componentize-js 0.23.0 component (tests/guests/js-kv, built by scripts/build-js-guests.sh) using

@@ -1,26 +1,12 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Spindle.Host;
-using Spindle.Testing;
 
 namespace Spindle.Trigger.Http.Tests;
 
-/// <summary>One server for every test: the 12 MB component compiles once (into a cache shared by test runs).</summary>
-public sealed class JsTodoServer : IAsyncLifetime
+public sealed class JsTodoServer : JsGuestServer
 {
-    internal ProbeServer Server { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync() => Server = await ProbeServer.StartAsync(
-        new HostOptions
-        {
-            RequestTimeout = TimeSpan.FromSeconds(5),
-            MaxMemoryBytes = 256L * 1024 * 1024,
-            CompilationCacheDirectory = Path.Combine(Path.GetTempPath(), "spindle-test-compiled"),
-        },
-        wasm: JsGuests.Path("js-todo"));
-
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    protected override string Guest => "js-todo";
 }
 
 // Issue #9: examples/js-todo (a wasi:http app built with j2w over sdk/js) served by Spindle, its todos in the

@@ -1,25 +1,13 @@
 using System.Net;
 using System.Text;
-using Spindle.Host;
-using Spindle.Testing;
 
 namespace Spindle.Trigger.Http.Tests;
 
-/// <summary>One server for every test: the 12 MB component compiles once (into a cache shared by test runs).</summary>
-public sealed class HttpProbeServer : IAsyncLifetime
+public sealed class HttpProbeServer : JsGuestServer
 {
-    internal ProbeServer Server { get; private set; } = null!;
+    protected override string Guest => "http-probe";
 
-    public async ValueTask InitializeAsync() => Server = await ProbeServer.StartAsync(
-        new HostOptions
-        {
-            RequestTimeout = TimeSpan.FromSeconds(3),
-            MaxMemoryBytes = 256L * 1024 * 1024,
-            CompilationCacheDirectory = Path.Combine(Path.GetTempPath(), "spindle-test-compiled"),
-        },
-        wasm: JsGuests.Path("http-probe"));
-
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    protected override TimeSpan RequestTimeout => TimeSpan.FromSeconds(3);
 }
 
 // Issue #9: a fetch-event JavaScript app built with j2w (tests/guests/http-probe), exporting
