@@ -111,4 +111,17 @@ public sealed class WasiHttpTests(HttpProbeServer fixture) : IClassFixture<HttpP
         using var response = await _server.Client.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.StartsWith("PROPFIND\n", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_outbound_request_is_denied_without_a_connection()
+    {
+        // Spindle does not serve allowed_outbound_hosts yet, so every outgoing request is HTTP-request-denied.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (status, body) = await _server.GetAsync($"/fetch?url=http://127.0.0.1:{port}/");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.StartsWith("failed:", body, StringComparison.Ordinal);
+        Assert.False(listener.Pending(), "the guest's request reached the server");
+    }
 }

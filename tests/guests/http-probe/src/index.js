@@ -80,6 +80,15 @@ async function handle(request) {
       });
       return new Response(stream);
     }
+    case '/fetch': {
+      // An outbound request to ?url=...: the answer says whether it was made or how it failed.
+      try {
+        const response = await fetch(params.get('url'));
+        return text(`fetched:${response.status}`);
+      } catch (error) {
+        return text(`failed:${error}`);
+      }
+    }
     case '/throw':
       throw new Error('thrown by /throw');
     default:
