@@ -79,21 +79,9 @@ internal sealed class CoreModuleGuest : GuestComponent
             instance.GetAction("_initialize")?.Invoke();
             return action(new LiveInstance(instance, context));
         }
-        catch (TrapException ex) when (ex.Type == TrapCode.Interrupt)
+        catch (Exception ex) when (Failure<GuestAbiException>(ex, options.RequestTimeout) is { } failure)
         {
-            throw new GuestInvocationException(Id, GuestFailure.Timeout, $"ran past the {options.RequestTimeout.TotalSeconds:0.###} s request deadline", ex);
-        }
-        catch (WasmtimeException ex) when (FindInner<GuestAbiException>(ex) is { } abi)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, abi.Message, ex);
-        }
-        catch (WasmtimeException ex)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.Trap, $"trapped: {FirstLine(ex.Message)}", ex);
-        }
-        catch (GuestAbiException ex)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, ex.Message, ex);
+            throw failure;
         }
     }
 

@@ -1,3 +1,6 @@
+using Spindle.Components.Wasi;
+using Wasmtime;
+
 namespace Spindle.Host;
 
 /// <summary>
@@ -66,6 +69,22 @@ public abstract class GuestComponent
 
     /// <summary>Handles one request in a fresh instance, on the calling (guest) thread.</summary>
     private protected abstract HttpGuestResponse Handle(HttpGuestRequest request, int method);
+
+    /// <summary>
+    /// What an invocation threw, as the failure the trigger reports: a timeout (epoch interrupt), an ABI violation
+    /// (<typeparamref name="TAbi"/>, the host's own ABI exception, thrown directly or inside a trap), a WASI exit, or
+    /// any other trap; <see langword="null"/> for anything else, which propagates unchanged.
+    /// </summary>
+    private protected GuestInvocationException? Failure<TAbi>(Exception ex, TimeSpan timeout)
+        where TAbi : Exception => ex switch
+        {
+            TrapException { Type: TrapCode.Interrupt } => new(Id, GuestFailure.Timeout, $"ran past the {timeout.TotalSeconds:0.###} s request deadline", ex),
+            WasmtimeException when FindInner<TAbi>(ex) is { } abi => new(Id, GuestFailure.AbiViolation, abi.Message, ex),
+            WasmtimeException when FindInner<WasiExitException>(ex) is { } exit => new(Id, GuestFailure.Trap, exit.Message, ex),
+            WasmtimeException => new(Id, GuestFailure.Trap, $"trapped: {FirstLine(ex.Message)}", ex),
+            TAbi abi => new(Id, GuestFailure.AbiViolation, abi.Message, ex),
+            _ => null,
+        };
 
     private protected static T? FindInner<T>(Exception ex)
         where T : Exception

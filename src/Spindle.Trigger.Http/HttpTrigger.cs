@@ -253,15 +253,27 @@ public sealed class HttpTrigger : IAsyncDisposable
         }
 
         context.Response.StatusCode = response.Status;
-        foreach (var (name, bytes) in response.Headers)
+
+        // Values are bytes; Latin-1 maps each byte to one character, and Kestrel writes them back as Latin-1.
+        return AppendHeaders(
+            context,
+            route,
+            response.Headers.Select(h => new KeyValuePair<string, string>(h.Key, System.Text.Encoding.Latin1.GetString(h.Value))),
+            keepContentLength: true);
+    }
+
+    // Copies a guest's headers to the response, without hop-by-hop ones (a wasi:http body may keep the content-length
+    // it set). An invalid one is a guest bug, not a host one: the answer becomes a 500, instead of Kestrel failing the
+    // connection, and false is returned.
+    private bool AppendHeaders(HttpContext context, HttpRoute route, IEnumerable<KeyValuePair<string, string>> headers, bool keepContentLength)
+    {
+        foreach (var (name, value) in headers)
         {
-            if (HopByHopHeaders.Contains(name) && !string.Equals(name, "content-length", StringComparison.OrdinalIgnoreCase))
+            if (HopByHopHeaders.Contains(name) && !(keepContentLength && string.Equals(name, "content-length", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
 
-            // Values are bytes; Latin-1 maps each byte to one character, and Kestrel writes them back as Latin-1.
-            var value = System.Text.Encoding.Latin1.GetString(bytes);
             if (!IsValidHeader(name, value))
             {
                 Log.BadHeader(_logger, route.Component.Id, name);
@@ -347,23 +359,9 @@ public sealed class HttpTrigger : IAsyncDisposable
         }
 
         context.Response.StatusCode = response.Status;
-        foreach (var (name, value) in response.Headers)
+        if (!AppendHeaders(context, route, response.Headers, keepContentLength: false))
         {
-            if (HopByHopHeaders.Contains(name))
-            {
-                continue;
-            }
-
-            if (!IsValidHeader(name, value))
-            {
-                // A guest bug, not a host one: answer 500 instead of letting Kestrel fail the connection.
-                Log.BadHeader(_logger, route.Component.Id, name);
-                context.Response.Headers.Clear();
-                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                return;
-            }
-
-            context.Response.Headers.Append(name, value);
+            return;
         }
 
         // 1xx, 204 and 304 responses and answers to HEAD carry no body, whatever the guest returned.

@@ -174,7 +174,7 @@ internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? dead
 
         var writer = response.Writer;
         writer.Write(bytes);
-        using var timeout = Deadline();
+        using var timeout = WasiDeadline.Token(deadline);
         try
         {
             // Guest code runs on a dedicated guest thread (docs/threading.md): waiting here is the backpressure a
@@ -188,17 +188,6 @@ internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? dead
         {
             throw new ComponentTrapException("the client did not take the response body before the request deadline");
         }
-    }
-
-    private CancellationTokenSource? Deadline()
-    {
-        if (deadline is not { } at)
-        {
-            return null;
-        }
-
-        var remaining = TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency);
-        return new CancellationTokenSource(remaining);
     }
 }
 

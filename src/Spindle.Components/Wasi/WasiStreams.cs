@@ -121,9 +121,7 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
     /// <inheritdoc/>
     public override int BlockingRead(Span<byte> buffer, long? deadline)
     {
-        using var timeout = deadline is { } at
-            ? new CancellationTokenSource(TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency))
-            : null;
+        using var timeout = WasiDeadline.Token(deadline);
         System.IO.Pipelines.ReadResult result;
         try
         {
@@ -194,3 +192,12 @@ internal sealed class SinkOutputStream(OutputSink? sink) : OutputStream
 
 /// <summary>A <c>wasi:io/error</c> value: what failed, for <c>to-debug-string</c>.</summary>
 internal sealed record WasiError(string Message);
+
+/// <summary>A WASI deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) as a cancellation source for host waits.</summary>
+internal static class WasiDeadline
+{
+    /// <summary>A source cancelled at <paramref name="deadline"/>, or <see langword="null"/> when there is none.</summary>
+    public static CancellationTokenSource? Token(long? deadline) => deadline is { } at
+        ? new CancellationTokenSource(TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency))
+        : null;
+}

@@ -159,25 +159,9 @@ internal sealed class ComponentGuest : GuestComponent
                 return action(instance);
             }
         }
-        catch (TrapException ex) when (ex.Type == TrapCode.Interrupt)
+        catch (Exception ex) when (Failure<ComponentTrapException>(ex, options.RequestTimeout) is { } failure)
         {
-            throw new GuestInvocationException(Id, GuestFailure.Timeout, $"ran past the {options.RequestTimeout.TotalSeconds:0.###} s request deadline", ex);
-        }
-        catch (WasmtimeException ex) when (FindInner<ComponentTrapException>(ex) is { } abi)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, abi.Message, ex);
-        }
-        catch (WasmtimeException ex) when (FindInner<WasiExitException>(ex) is { } exit)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.Trap, exit.Message, ex);
-        }
-        catch (WasmtimeException ex)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.Trap, $"trapped: {FirstLine(ex.Message)}", ex);
-        }
-        catch (ComponentTrapException ex)
-        {
-            throw new GuestInvocationException(Id, GuestFailure.AbiViolation, ex.Message, ex);
+            throw failure;
         }
     }
 }
