@@ -227,7 +227,7 @@ internal sealed class UpCommand(CliConsole console)
         GuestComponent loaded;
         try
         {
-            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores));
+            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores), component.AllowedOutboundHosts.Allows);
         }
         catch (MemoryLimitException ex)
         {

@@ -290,7 +290,32 @@ public sealed class AppManifest
                 throw new ConfigurationException(path, $"{keyPath}.source", $"must be a file path string or a table, not {TomlFile.Describe(source)}");
         }
 
-        return new ComponentManifest(id, sourcePath, sourceDescription, stores, storesKeyPath);
+        return new ComponentManifest(id, sourcePath, sourceDescription, stores, storesKeyPath)
+        {
+            AllowedOutboundHosts = ReadAllowedHosts(table, path, keyPath),
+        };
+    }
+
+    // allowed_outbound_hosts, plus Spin 1.x's allowed_http_hosts converted as Spin converts it (both are read in
+    // either manifest version, as Spin's runtime does).
+    private static AllowedOutboundHosts ReadAllowedHosts(TomlTable table, string path, string keyPath)
+    {
+        var outboundKey = $"{keyPath}.allowed_outbound_hosts";
+        var httpKey = $"{keyPath}.allowed_http_hosts";
+        var outbound = TomlFile.OptionalStringArray(table, "allowed_outbound_hosts", path, outboundKey);
+        var http = TomlFile.OptionalStringArray(table, "allowed_http_hosts", path, httpKey);
+        if (outbound.Count == 0 && http.Count == 0)
+        {
+            return Configuration.AllowedOutboundHosts.None;
+        }
+
+        if (http.Count == 0)
+        {
+            return Configuration.AllowedOutboundHosts.Parse(outbound, path, outboundKey);
+        }
+
+        var converted = Configuration.AllowedOutboundHosts.FromAllowedHttpHosts(http, path, httpKey);
+        return Configuration.AllowedOutboundHosts.Parse([.. outbound, .. converted], path, outbound.Count == 0 ? httpKey : outboundKey);
     }
 
     private static string? ReadRoute(TomlTable trigger, string path, string keyPath)
@@ -320,7 +345,11 @@ public sealed class AppManifest
 /// <param name="SourceDescription">The source as written, for messages.</param>
 /// <param name="KeyValueStores">The store labels the component may open.</param>
 /// <param name="StoresKeyPath">Where <paramref name="KeyValueStores"/> is in the file, for messages.</param>
-public sealed record ComponentManifest(string Id, string? SourcePath, string SourceDescription, IReadOnlyList<string> KeyValueStores, string StoresKeyPath);
+public sealed record ComponentManifest(string Id, string? SourcePath, string SourceDescription, IReadOnlyList<string> KeyValueStores, string StoresKeyPath)
+{
+    /// <summary>Where the component's outbound requests may go (<c>allowed_outbound_hosts</c>); none by default.</summary>
+    public AllowedOutboundHosts AllowedOutboundHosts { get; init; } = AllowedOutboundHosts.None;
+}
 
 /// <summary>One HTTP trigger.</summary>
 /// <param name="Route">An exact path, or a prefix ending in <c>/...</c>; <see langword="null"/> for a private endpoint.</param>

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} imports {Import}, which Spindle does not provide; a call to it traps")]
     public static partial void ImportStubbed(ILogger logger, string component, string import);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Component {Component} tried to send a request to {Origin}, which its allowed_outbound_hosts does not allow; the guest got HTTP-request-denied. To allow it, add \"{Origin}\" to allowed_outbound_hosts of the component in spin.toml")]
+    public static partial void OutboundDenied(ILogger logger, string component, string origin);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Compiled module {Name}")]
     public static partial void ModuleCompiled(ILogger logger, string name);
 

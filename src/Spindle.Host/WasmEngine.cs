@@ -51,6 +51,9 @@ public sealed class WasmEngine : IDisposable
     private readonly HostDefinitions _componentHost;
     private readonly WasiHttp _http;
 
+    // Every component's allowed outbound requests share one client, so connections to an origin are pooled.
+    private readonly HttpMessageInvoker _outboundClient = OutgoingHttp.CreateClient();
+
     /// <summary>Creates the engine.</summary>
     public WasmEngine(HostOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -116,7 +119,14 @@ public sealed class WasmEngine : IDisposable
     /// <exception cref="WasmtimeException">The file is not a valid WebAssembly module.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="MemoryLimitException">The module's initial memory is larger than <see cref="HostOptions.MaxMemoryBytes"/>.</exception>
-    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores)
+    /// <param name="componentId">The component's id, for logs and errors.</param>
+    /// <param name="wasmPath">The module or component file.</param>
+    /// <param name="stores">The stores the component may open.</param>
+    /// <param name="allowOutboundHttp">
+    /// Whether a request to this absolute URI (from <c>wasi:http/outgoing-handler</c>) may be sent; without it every
+    /// outbound request is denied. Denied requests are logged with their origin.
+    /// </param>
+    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(componentId);
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
@@ -124,7 +134,7 @@ public sealed class WasmEngine : IDisposable
         var bytes = File.ReadAllBytes(wasmPath);
         if (Component.IsComponent(bytes))
         {
-            return LoadWebAssemblyComponent(componentId, bytes, stores);
+            return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp);
         }
 
         return LoadCoreModule(componentId, bytes, stores);
@@ -165,11 +175,12 @@ public sealed class WasmEngine : IDisposable
 
         _linker.Dispose();
         _engine.Dispose();
+        _outboundClient.Dispose();
         _stopping.Dispose();
     }
 
     // Components: each core module is compiled (and cached) on its own, so an app's components share the cache.
-    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores)
+    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp)
     {
         var component = Component.Load(_engine, bytes, _componentHost, (ordinal, module) =>
         {
@@ -182,7 +193,17 @@ public sealed class WasmEngine : IDisposable
             Log.ImportStubbed(_logger, componentId, stub);
         }
 
-        return new ComponentGuest(this, componentId, component, stores, _http);
+        var outbound = new OutgoingHttp(_outboundClient, target =>
+        {
+            if (allowOutboundHttp?.Invoke(target) == true)
+            {
+                return true;
+            }
+
+            Log.OutboundDenied(_logger, componentId, target.GetLeftPart(UriPartial.Authority));
+            return false;
+        });
+        return new ComponentGuest(this, componentId, component, stores, _http, outbound);
     }
 
     // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",

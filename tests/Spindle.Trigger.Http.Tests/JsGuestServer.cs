@@ -17,10 +17,13 @@ public abstract class JsGuestServer : IAsyncLifetime
     /// <summary>The request deadline (loop tests wait for it).</summary>
     protected virtual TimeSpan RequestTimeout => TimeSpan.FromSeconds(5);
 
+    /// <summary>Which outbound requests the guest may send (none by default).</summary>
+    protected virtual Func<Uri, bool>? AllowOutbound => null;
+
     /// <summary>Stores per instance.</summary>
     protected virtual int StoreCapacity => HostOptions.DefaultStoreHandleCapacity;
 
-    public async ValueTask InitializeAsync() => Server = await ProbeServer.StartAsync(
+    public virtual async ValueTask InitializeAsync() => Server = await ProbeServer.StartAsync(
         new HostOptions
         {
             StoreHandleCapacity = StoreCapacity,
@@ -28,9 +31,10 @@ public abstract class JsGuestServer : IAsyncLifetime
             MaxMemoryBytes = 256L * 1024 * 1024,
             CompilationCacheDirectory = Path.Combine(Path.GetTempPath(), "spindle-test-compiled"),
         },
-        wasm: JsGuests.Path(Guest));
+        wasm: JsGuests.Path(Guest),
+        allowOutbound: AllowOutbound);
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
         GC.SuppressFinalize(this);

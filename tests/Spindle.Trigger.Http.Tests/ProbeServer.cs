@@ -22,7 +22,7 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes, Func<Uri, bool>? allowOutbound)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
@@ -33,7 +33,7 @@ internal sealed class ProbeServer : IAsyncDisposable
         _registry.Add("secret", new InMemoryStoreManager());
         _registry.Add("failing", new FailingBackend());
         _engine = new WasmEngine(options with { CompilationCacheDirectory = options.CompilationCacheDirectory ?? Path.Combine(_folder, "cache") }, _loggerFactory);
-        var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]));
+        var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]), allowOutbound);
         Component = component;
         _trigger = new HttpTrigger(
             (triggerOptions ?? new HttpTriggerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
@@ -66,7 +66,8 @@ internal sealed class ProbeServer : IAsyncDisposable
     /// <param name="lockWait">How long the default store waits for another process's SQLite lock (default 1 s).</param>
     /// <param name="wasm">The guest behind <c>/...</c>, by default the core-module kv-probe (see <see cref="Wasm"/>).</param>
     /// <param name="maxValueBytes">The stores' value size limit (default <see cref="MaxValueBytes"/>).</param>
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes)
+    /// <param name="allowOutbound">Which outbound requests the guest may send (none by default).</param>
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes, Func<Uri, bool>? allowOutbound = null)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
@@ -74,7 +75,8 @@ internal sealed class ProbeServer : IAsyncDisposable
             new CapturingLoggerProvider(),
             lockWait ?? TimeSpan.FromSeconds(1),
             wasm ?? ProbePath,
-            maxValueBytes);
+            maxValueBytes,
+            allowOutbound);
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         return server;
     }

@@ -115,7 +115,7 @@ public sealed class WasiHttpTests(HttpProbeServer fixture) : IClassFixture<HttpP
     [Fact]
     public async Task An_outbound_request_is_denied_without_a_connection()
     {
-        // Spindle does not serve allowed_outbound_hosts yet, so every outgoing request is HTTP-request-denied.
+        // This component was given no allowed_outbound_hosts, so every outgoing request is HTTP-request-denied.
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;

@@ -154,12 +154,29 @@ public sealed class OutgoingHttpResponse
     }
 }
 
-/// <summary>The body of an outgoing response, as the guest holds it.</summary>
-internal sealed class OutgoingBody(OutgoingHttpResponse response)
+/// <summary>An <c>outgoing-body</c> as the guest holds it: of a response it answers with, or of a request it sends.</summary>
+internal abstract class OutgoingBody
 {
-    public OutgoingHttpResponse Response { get; } = response;
-
     public bool StreamTaken { get; set; }
+
+    /// <summary>The <c>output-stream</c> the guest writes the body through.</summary>
+    public abstract OutputStream OpenStream(long? deadline);
+
+    /// <summary>The guest finished the body.</summary>
+    public abstract void Finish();
+
+    /// <summary>The body ends unfinished; whoever reads it sees a failure, never a complete body.</summary>
+    public abstract void Abort(string reason);
+}
+
+/// <summary>The body of an outgoing response.</summary>
+internal sealed class ResponseBody(OutgoingHttpResponse response) : OutgoingBody
+{
+    public override OutputStream OpenStream(long? deadline) => new BodyOutputStream(response, deadline);
+
+    public override void Finish() => response.Finish();
+
+    public override void Abort(string reason) => response.Abort(reason);
 }
 
 /// <summary>The output stream over an outgoing body: writes go into its pipe, waiting (up to the deadline) for room.</summary>
@@ -191,12 +208,24 @@ internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? dead
     }
 }
 
-/// <summary>The request body of an incoming request, handed out once by <c>incoming-body.stream</c>.</summary>
-internal sealed class IncomingBody(InputStream stream)
+/// <summary>
+/// The body of an incoming request or response, handed out once by <c>incoming-body.stream</c>; dropped before
+/// that, it releases what the stream holds (a response's connection).
+/// </summary>
+internal sealed class IncomingBody(InputStream stream) : IDisposable
 {
     public InputStream Stream { get; } = stream;
 
     public bool StreamTaken { get; set; }
+
+    public void Dispose()
+    {
+        if (!StreamTaken)
+        {
+            StreamTaken = true;
+            (Stream as IDisposable)?.Dispose();
+        }
+    }
 }
 
 /// <summary>What <c>incoming-body.finish</c> returns: the request's trailers, which Spindle does not pass on (none).</summary>
@@ -218,7 +247,8 @@ internal sealed class OutgoingRequest(HttpFields headers)
 
     public string? Authority { get; set; }
 
-    public bool BodyTaken { get; set; }
+    /// <summary>The body, once the guest asked for it.</summary>
+    public RequestBody? Body { get; set; }
 }
 
 /// <summary>Timeouts a guest may set for an outgoing request (nanoseconds).</summary>

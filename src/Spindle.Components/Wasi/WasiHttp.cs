@@ -6,8 +6,8 @@ namespace Spindle.Components.Wasi;
 /// <c>wasi:http/types</c> and <c>wasi:http/outgoing-handler</c>, every 0.2.x version, over <see cref="WasiPreview2"/>'s
 /// streams and pollables. The embedder serves <c>wasi:http/incoming-handler</c> by lowering an
 /// <see cref="IncomingHttpRequest"/> and a <see cref="ResponseOutparam"/> as the two <c>own</c> handles of
-/// <c>handle</c>. Outgoing requests are refused with <c>HTTP-request-denied</c> unless <see cref="OutgoingHandler"/>
-/// is given.
+/// <c>handle</c>. An outgoing request is sent only when the instance's <see cref="WasiContext.OutgoingHttp"/> allows
+/// its origin; any other gets <c>HTTP-request-denied</c> before a connection is made.
 /// </summary>
 public sealed class WasiHttp
 {
@@ -32,11 +32,7 @@ public sealed class WasiHttp
         IncomingRequest = Types.DefineResource("incoming-request");
         ResponseOutparamType = Types.DefineResource("response-outparam");
         OutgoingResponse = Types.DefineResource("outgoing-response");
-        OutgoingBody = Types.DefineResource("outgoing-body", o =>
-        {
-            var body = (OutgoingBody)o;
-            body.Response.Abort("the guest dropped the response body without finishing it");
-        });
+        OutgoingBody = Types.DefineResource("outgoing-body", o => ((OutgoingBody)o).Abort("the guest dropped the body without finishing it"));
         IncomingBody = Types.DefineResource("incoming-body");
         FutureTrailers = Types.DefineResource("future-trailers");
         OutgoingRequest = Types.DefineResource("outgoing-request");
@@ -81,13 +77,13 @@ public sealed class WasiHttp
         OutgoingHandler.DefineFunction(
             "handle",
             Func(ValType.Result(ValType.Own(FutureIncomingResponse), ErrorCode), ("request", ValType.Own(OutgoingRequest)), ("options", ValType.Option(ValType.Own(RequestOptions)))),
-            (_, _) => Variant.Err(new Variant(ErrorCode.CaseIndex("HTTP-request-denied"), null)));
+            (i, a) => Send(i, (OutgoingRequest)a[0]!, ((Variant)a[1]!).Payload as RequestOptions));
     }
 
     /// <summary><c>wasi:http/types</c>.</summary>
     public HostInterface Types { get; }
 
-    /// <summary><c>wasi:http/outgoing-handler</c> (denies every request).</summary>
+    /// <summary><c>wasi:http/outgoing-handler</c>: sends what the instance's <see cref="WasiContext.OutgoingHttp"/> allows, denies the rest.</summary>
     public HostInterface OutgoingHandler { get; }
 
     /// <summary>The <c>fields</c> resource.</summary>
@@ -139,6 +135,96 @@ public sealed class WasiHttp
     {
         var index = Array.IndexOf(MethodCases, method.ToLowerInvariant());
         return index >= 0 ? new Variant(index, null) : new Variant(MethodCases.Length, method);
+    }
+
+    /// <summary>The <c>error-code</c> value for a failed outgoing request.</summary>
+    internal Variant ErrorFor(Exception failure)
+    {
+        var (name, payload) = OutgoingErrors.Classify(failure);
+        return new Variant(ErrorCode.CaseIndex(name), payload);
+    }
+
+    private Variant Error(string name, object? payload = null) => new(ErrorCode.CaseIndex(name), payload);
+
+    // outgoing-handler.handle: checks the request, then the origin against the instance's permission, and only then
+    // starts sending; the guest waits for the answer through the future it gets back.
+    private Variant Send(ComponentInstance instance, OutgoingRequest request, RequestOptions? options)
+    {
+        var wasi = (instance.State as IWasiState)?.Wasi;
+        var scheme = request.Scheme switch
+        {
+            null or { Case: 1 } => "https",
+            { Case: 0 } => "http",
+            _ => null,
+        };
+        if (scheme is null)
+        {
+            return Variant.Err(Error("HTTP-protocol-error"));
+        }
+
+        var path = request.PathWithQuery ?? "/";
+        if (request.Authority is not { Length: > 0 } authority || authority.Contains('@', StringComparison.Ordinal) || authority.Contains('/', StringComparison.Ordinal)
+            || !path.StartsWith('/') || !Uri.TryCreate($"{scheme}://{authority}{path}", UriKind.Absolute, out var target))
+        {
+            return Variant.Err(Error("HTTP-request-URI-invalid"));
+        }
+
+        var method = request.Method.Payload as string ?? MethodCases[request.Method.Case].ToUpperInvariant();
+        if (method == "CONNECT")
+        {
+            return Variant.Err(Error("HTTP-request-method-invalid"));
+        }
+
+        if (wasi?.OutgoingHttp is not { } outgoing || !outgoing.Allows(target))
+        {
+            request.Body?.Abort("the request was denied");
+            return Variant.Err(Error("HTTP-request-denied"));
+        }
+
+        var message = new HttpRequestMessage(new HttpMethod(method), target);
+        var contentHeaders = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in request.Headers.Entries)
+        {
+            // The connection goes to the authority the permission was checked against, and so does Host.
+            if (string.Equals(name, "host", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var text = Encoding.Latin1.GetString(value);
+            if (!message.Headers.TryAddWithoutValidation(name, text))
+            {
+                contentHeaders.Add(new(name, text));
+            }
+        }
+
+        if (request.Body is { } body)
+        {
+            message.Content = body.StartSending();
+        }
+        else if (contentHeaders.Count > 0)
+        {
+            message.Content = new ByteArrayContent([]);
+        }
+
+        foreach (var (name, text) in contentHeaders)
+        {
+            if (message.Content is null || !message.Content.Headers.TryAddWithoutValidation(name, text))
+            {
+                message.Dispose();
+                return Variant.Err(Error("HTTP-request-header-size", new object?[] { Variant.Some(name), Variant.None }));
+            }
+        }
+
+        if (options?.ConnectTimeout is { } connect)
+        {
+            message.Options.Set(OutgoingHttp.ConnectTimeoutKey, Nanoseconds(connect));
+        }
+
+        var exchange = new OutgoingExchange(outgoing, message, options?.FirstByteTimeout is { } first ? Nanoseconds(first) : null, options?.BetweenBytesTimeout is { } between ? Nanoseconds(between) : null, wasi.Deadline);
+        return Variant.Ok(exchange);
+
+        static TimeSpan Nanoseconds(ulong value) => TimeSpan.FromTicks((long)Math.Min(value / 100, (ulong)TimeSpan.MaxValue.Ticks));
     }
 
     private static FunctionType Func(ValType? result, params (string Name, ValType Type)[] parameters) =>
@@ -309,7 +395,7 @@ public sealed class WasiHttp
             }
 
             response.BodyTaken = true;
-            return Variant.Ok(new OutgoingBody(response));
+            return Variant.Ok(new ResponseBody(response));
         });
 
         var body = ("self", (ValType)ValType.Borrow(OutgoingBody));
@@ -322,15 +408,15 @@ public sealed class WasiHttp
             }
 
             outgoing.StreamTaken = true;
-            return Variant.Ok(new BodyOutputStream(outgoing.Response, Deadline(i)));
+            return Variant.Ok(outgoing.OpenStream(Deadline(i)));
         });
         Types.DefineFunction(
             "[static]outgoing-body.finish",
             Func(ValType.Result(null, ErrorCode), ("this", ValType.Own(OutgoingBody)), ("trailers", ValType.Option(ValType.Own(Fields)))),
             (_, a) =>
             {
-                // Response trailers are not sent (HTTP/1.1 clients rarely accept them); the body ends here.
-                ((OutgoingBody)a[0]!).Response.Finish();
+                // Trailers are not sent (HTTP/1.1 peers rarely accept them); the body ends here.
+                ((OutgoingBody)a[0]!).Finish();
                 return Variant.OkUnit;
             });
 
@@ -364,13 +450,13 @@ public sealed class WasiHttp
         Types.DefineFunction("[method]outgoing-request.body", Func(ValType.Result(ValType.Own(OutgoingBody), null), self), (_, a) =>
         {
             var request = (OutgoingRequest)a[0]!;
-            if (request.BodyTaken)
+            if (request.Body is not null)
             {
                 return Variant.Err(null);
             }
 
-            request.BodyTaken = true;
-            return Variant.Ok(new OutgoingBody(new OutgoingHttpResponse(new HttpFields())));
+            request.Body = new RequestBody();
+            return Variant.Ok(request.Body);
         });
         Types.DefineFunction("[method]outgoing-request.method", Func(Method, self), (_, a) => ((OutgoingRequest)a[0]!).Method);
         Types.DefineFunction("[method]outgoing-request.set-method", Func(setter, self, ("method", Method)), (_, a) =>
@@ -425,19 +511,16 @@ public sealed class WasiHttp
             });
         }
 
-        // No outgoing request is ever sent (outgoing-handler denies them), so no incoming response or its future can
-        // reach a guest; the functions exist so components importing them link without stubs.
         var response = ("self", (ValType)ValType.Borrow(IncomingResponse));
-        Types.DefineFunction("[method]incoming-response.status", Func(ValType.U16, response), (_, _) => throw Unreachable());
-        Types.DefineFunction("[method]incoming-response.headers", Func(ValType.Own(Fields), response), (_, _) => throw Unreachable());
-        Types.DefineFunction("[method]incoming-response.consume", Func(ValType.Result(ValType.Own(IncomingBody), null), response), (_, _) => throw Unreachable());
+        Types.DefineFunction("[method]incoming-response.status", Func(ValType.U16, response), (_, a) => ((IncomingHttpResponse)a[0]!).Status);
+        Types.DefineFunction("[method]incoming-response.headers", Func(ValType.Own(Fields), response), (_, a) => ((IncomingHttpResponse)a[0]!).Headers.Clone(immutable: true));
+        Types.DefineFunction("[method]incoming-response.consume", Func(ValType.Result(ValType.Own(IncomingBody), null), response), (_, a) =>
+            ((IncomingHttpResponse)a[0]!).Consume() is { } body ? Variant.Ok(body) : Variant.Err(null));
         var future = ("self", (ValType)ValType.Borrow(FutureIncomingResponse));
-        Types.DefineFunction("[method]future-incoming-response.subscribe", Func(ValType.Own(_wasi.Pollable), future), (_, _) => Pollable.Ready);
+        Types.DefineFunction("[method]future-incoming-response.subscribe", Func(ValType.Own(_wasi.Pollable), future), (_, a) => ((OutgoingExchange)a[0]!).Ready);
         Types.DefineFunction(
             "[method]future-incoming-response.get",
             Func(ValType.Option(ValType.Result(ValType.Result(ValType.Own(IncomingResponse), ErrorCode), null)), future),
-            (_, _) => throw Unreachable());
-
-        static ComponentTrapException Unreachable() => new("no outgoing request was sent, so there is no incoming response");
+            (_, a) => ((OutgoingExchange)a[0]!).Get(this));
     }
 }

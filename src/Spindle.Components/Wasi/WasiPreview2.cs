@@ -185,9 +185,22 @@ public sealed class WasiPreview2
                 throw new ComponentTrapException("the guest waited (wasi:io/poll) past its deadline");
             }
 
-            var until = Math.Min(next ?? now + (Stopwatch.Frequency / 100), deadline ?? long.MaxValue);
+            // Pollables backed by a task (an outgoing response, a body read) wake the wait at once; others are
+            // looked at again every 10 ms, timers at their time.
+            var tasks = pollables.Select(p => p.WhenReady).OfType<Task>().ToArray();
+            var until = Math.Min(next ?? now + (tasks.Length > 0 ? Stopwatch.Frequency / 10 : Stopwatch.Frequency / 100), deadline ?? long.MaxValue);
             var sleep = TimeSpan.FromSeconds((double)Math.Max(0, until - now) / Stopwatch.Frequency);
-            Thread.Sleep(sleep > TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : sleep);
+            sleep = sleep > TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : sleep;
+            if (tasks.Length > 0)
+            {
+#pragma warning disable VSTHRD002 // a guest thread waits for its pollables (docs/threading.md)
+                Task.WaitAny(tasks, sleep);
+#pragma warning restore VSTHRD002
+            }
+            else
+            {
+                Thread.Sleep(sleep);
+            }
         }
     }
 

@@ -22,6 +22,12 @@ public sealed class WasiContext
     /// thread. <see langword="null"/>: no bound.
     /// </summary>
     public long? Deadline { get; init; }
+
+    /// <summary>
+    /// Which outgoing requests (<c>wasi:http/outgoing-handler</c>) the guest may send, and through which client;
+    /// <see langword="null"/>: none, every request is <c>HTTP-request-denied</c>.
+    /// </summary>
+    public OutgoingHttp? OutgoingHttp { get; init; }
 }
 
 /// <summary>Implemented by an instance's state object to give WASI its <see cref="WasiContext"/>.</summary>
@@ -56,6 +62,11 @@ public abstract class Pollable
 
     /// <summary>A pollable that is always ready.</summary>
     public static Pollable Ready { get; } = new AlwaysReady();
+
+    /// <summary>A task that ends when it becomes ready, if there is one: a wait can then wake at once instead of polling.</summary>
+#pragma warning disable VSTHRD114 // null means "no task": the wait polls instead
+    internal virtual Task? WhenReady => null;
+#pragma warning restore VSTHRD114
 
     private sealed class AlwaysReady : Pollable
     {
@@ -109,38 +120,80 @@ public sealed class WasiStreamException : Exception
 
 /// <summary>
 /// An input stream over a <see cref="System.IO.Pipelines.PipeReader"/> (for example a request body as it arrives), read at most
-/// <paramref name="maxBytes"/> bytes far: past that a read fails naming the limit.
+/// <paramref name="maxBytes"/> bytes far: past that a read fails naming the limit. <paramref name="what"/> names the
+/// body in messages.
 /// </summary>
-public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long maxBytes) : InputStream
+public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long maxBytes, string what = "the request body") : InputStream
 {
     private long _read;
 
+    // A read started by Subscribe, so that the pollable can tell when data (or the end) has arrived; the next read
+    // takes its result.
+    private Task<System.IO.Pipelines.ReadResult>? _pending;
+
     /// <inheritdoc/>
-    public override int Read(Span<byte> buffer) => reader.TryRead(out var result) ? Take(result, buffer) : 0;
+    public override int Read(Span<byte> buffer)
+    {
+        if (_pending is { } pending)
+        {
+            if (!pending.IsCompleted)
+            {
+                return 0;
+            }
+
+            _pending = null;
+            return Take(Result(pending), buffer);
+        }
+
+        try
+        {
+            return reader.TryRead(out var result) ? Take(result, buffer) : 0;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            throw Failed(ex);
+        }
+    }
 
     /// <inheritdoc/>
     public override int BlockingRead(Span<byte> buffer, long? deadline)
     {
-        using var timeout = WasiDeadline.Token(deadline);
-        System.IO.Pipelines.ReadResult result;
-        try
+        var pending = _pending ?? reader.ReadAsync().AsTask();
+        _pending = null;
+        var wait = deadline is { } at ? TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency) : Timeout.InfiniteTimeSpan;
+
+        // A dedicated guest thread waits for the body to arrive (docs/threading.md), at most until the deadline.
+        if (!((IAsyncResult)pending).AsyncWaitHandle.WaitOne(wait))
         {
-            // A dedicated guest thread waits for the body to arrive (docs/threading.md), at most until the deadline.
-#pragma warning disable VSTHRD002
-            result = reader.ReadAsync(timeout?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult();
-#pragma warning restore VSTHRD002
-        }
-        catch (OperationCanceledException)
-        {
-            throw new ComponentTrapException("the guest waited for the request body past its deadline");
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException)
-        {
-            throw new WasiStreamException($"reading the request body failed: {ex.Message}");
+            _pending = pending;
+            throw new ComponentTrapException($"the guest waited for {what} past its deadline");
         }
 
-        return Take(result, buffer);
+        return Take(Result(pending), buffer);
     }
+
+    /// <inheritdoc/>
+    public override Pollable Subscribe()
+    {
+        _pending ??= reader.ReadAsync().AsTask();
+        return new TaskPollable(_pending);
+    }
+
+    private System.IO.Pipelines.ReadResult Result(Task<System.IO.Pipelines.ReadResult> completed)
+    {
+        try
+        {
+#pragma warning disable VSTHRD002 // completed already
+            return completed.GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            throw Failed(ex);
+        }
+    }
+
+    private WasiStreamException Failed(Exception ex) => new($"reading {what} failed: {ex.Message}");
 
     private int Take(System.IO.Pipelines.ReadResult result, Span<byte> buffer)
     {
@@ -157,7 +210,7 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         _read += count;
         if (_read > maxBytes)
         {
-            throw new WasiStreamException($"the request body is larger than the host's limit of {maxBytes} bytes");
+            throw new WasiStreamException($"{what} is larger than the host's limit of {maxBytes} bytes");
         }
 
         return count;

@@ -20,9 +20,10 @@ internal sealed class ComponentGuest : GuestComponent
     private readonly ILogger _logger;
     private readonly ILogger _guestOutput;
 
-    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores, WasiHttp http)
+    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores, WasiHttp http, OutgoingHttp? outbound = null)
         : base(engine, id)
     {
+        _outbound = outbound;
         _engine = engine;
         _component = component;
         _stores = stores;
@@ -50,6 +51,7 @@ internal sealed class ComponentGuest : GuestComponent
     }
 
     private readonly string? _wasiHttpExport;
+    private readonly OutgoingHttp? _outbound;
 
     /// <summary>Whether the component exports <c>wasi:http/incoming-handler</c> (0.2.x) <c>handle</c>.</summary>
     public override bool ExportsWasiHttpHandler => _wasiHttpExport is not null;
@@ -140,6 +142,7 @@ internal sealed class ComponentGuest : GuestComponent
             Stdout = output.Stdout,
             Stderr = output.Stderr,
             Deadline = Stopwatch.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * Stopwatch.Frequency),
+            OutgoingHttp = _outbound,
         };
         var state = new ComponentState(Id, _stores, options, _logger, wasi, OpenStores);
         try

@@ -89,6 +89,26 @@ async function handle(request) {
         return text(`failed:${error}`);
       }
     }
+    case '/proxy': {
+      // Forwards the request (method, content-type, body) to ?url=... and answers with the upstream status, its
+      // x-upstream header and its body, streamed as it arrives.
+      const init = {
+        method: request.method,
+        headers: { 'content-type': request.headers.get('content-type') ?? 'application/octet-stream', 'x-probe': 'proxied' },
+      };
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        init.body = new Uint8Array(await request.arrayBuffer());
+      }
+      try {
+        const upstream = await fetch(params.get('url'), init);
+        return new Response(upstream.body, {
+          status: upstream.status,
+          headers: { 'x-upstream-status': String(upstream.status), 'x-upstream': upstream.headers.get('x-upstream') ?? '' },
+        });
+      } catch (error) {
+        return text(`failed:${error}`, 502);
+      }
+    }
     case '/throw':
       throw new Error('thrown by /throw');
     default:
