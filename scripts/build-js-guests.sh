@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-guests=(js-kv j2w-hello http-probe js-todo js-sdk)
+guests=(js-kv j2w-hello http-probe js-todo js-sdk js-counter)
 cache=${SPINDLE_GUEST_CACHE:-${HOME:-/tmp}/.cache/spindle/guests}
 
 usage() {
@@ -204,6 +204,10 @@ inputs_js_todo() { inputs_j2w_app examples/js-todo | LC_ALL=C sort -u; }
 # js-sdk: the test guest that runs @spindle/kv calls given in a request (tests/guests/js-sdk).
 build_js_sdk() { build_j2w_app tests/guests/js-sdk "$1"; }
 inputs_js_sdk() { inputs_j2w_app tests/guests/js-sdk | LC_ALL=C sort -u; }
+
+# js-counter: the kv-counter example's work in JavaScript, for bench/http/run.sh --js (bench/guests/js-counter).
+build_js_counter() { build_j2w_app bench/guests/js-counter "$1"; }
+inputs_js_counter() { inputs_j2w_app bench/guests/js-counter | LC_ALL=C sort -u; }
 
 # Prints the cached component of guest $1, building it first when no file matches its inputs' hash.
 build() {

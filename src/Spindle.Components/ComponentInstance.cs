@@ -239,9 +239,7 @@ public sealed class ComponentInstance : IDisposable
 
     private Function Lowered(LoweredFunction function)
     {
-        var parameters = function.CoreParameters.Select(FunctionFlattening.ToValueKind).ToArray();
-        var results = function.CoreResults.Select(FunctionFlattening.ToValueKind).ToArray();
-        return Function.FromCallback(Store, (Caller caller, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output) => CallHost(function, arguments, output), parameters, results);
+        return Function.FromCallback(Store, (Caller caller, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output) => CallHost(function, arguments, output), function.CoreParameterKinds, function.CoreResultKinds);
     }
 
     private void CallHost(LoweredFunction function, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output)

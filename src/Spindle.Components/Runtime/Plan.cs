@@ -56,9 +56,16 @@ internal sealed class LoweredFunction
         CoreParameters = [.. (SpilledParameters ? [CoreKind.I32] : flatParameters), .. (SpilledResult ? [CoreKind.I32] : Array.Empty<CoreKind>())];
         CoreResults = SpilledResult ? [] : flatResults;
         ParameterTuple = parameters.Count > 0 ? new TupleType(ParameterTypes) : null;
+        CoreParameterKinds = [.. CoreParameters.Select(FunctionFlattening.ToValueKind)];
+        CoreResultKinds = [.. CoreResults.Select(FunctionFlattening.ToValueKind)];
     }
 
     public HostFunction Host { get; }
+
+    /// <summary>The core signature as Wasmtime kinds, computed once: every instance creates the function anew.</summary>
+    public Wasmtime.ValueKind[] CoreParameterKinds { get; }
+
+    public Wasmtime.ValueKind[] CoreResultKinds { get; }
 
     public MemoryOptions Options { get; }
 
