@@ -116,7 +116,26 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
     private long _read;
 
     /// <inheritdoc/>
-    public override int Read(Span<byte> buffer) => reader.TryRead(out var result) ? Take(result, buffer) : 0;
+    public override int Read(Span<byte> buffer)
+    {
+        System.IO.Pipelines.ReadResult result;
+        try
+        {
+            if (!reader.TryRead(out result))
+            {
+                return 0;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            throw new WasiStreamException($"reading the request body failed: {ex.Message}");
+        }
+
+        return Take(result, buffer);
+    }
+
+    /// <summary>Ready when bytes have arrived, the body has ended, or reading it fails (the next read says how).</summary>
+    public override Pollable Subscribe() => new BodyPollable(reader);
 
     /// <inheritdoc/>
     public override int BlockingRead(Span<byte> buffer, long? deadline)
@@ -161,6 +180,34 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         }
 
         return count;
+    }
+}
+
+/// <summary>
+/// The pollable of a <see cref="PipeInputStream"/>: looks at the pipe without consuming or examining anything, so the
+/// next read still sees every byte.
+/// </summary>
+internal sealed class BodyPollable(System.IO.Pipelines.PipeReader reader) : Pollable
+{
+    public override bool IsReady
+    {
+        get
+        {
+            try
+            {
+                if (!reader.TryRead(out var result))
+                {
+                    return false;
+                }
+
+                reader.AdvanceTo(result.Buffer.Start);
+                return !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                return true;
+            }
+        }
     }
 }
 
