@@ -37,6 +37,7 @@ public sealed class CWasiHttpTests(CWasiHttpServer fixture) : IClassFixture<CWas
         Assert.Equal(200, response.Status);
         Assert.Equal(["one", "two", "three, four"], response.Values("x-echo-x-m"));
         Assert.Equal(["x"], response.Values("x-echo-x-other"));
+        Assert.Equal(["3"], response.Values("x-get-count")); // fields.get ignores the name's case
         Assert.Equal(["/headers"], response.Values("x-echo-spin-path-info"));
         Assert.Equal(["a=1", "b=2"], response.Values("set-cookie"));
         Assert.Equal(["1", "2"], response.Values("x-multi"));

@@ -99,13 +99,25 @@ static bool parse_u64(const char *text, size_t len, uint64_t *out) {
 
 /* ---- routes ------------------------------------------------------------- */
 
-/* Echoes every request header as x-echo-<name> (one entry per value, in order), plus two multi-valued headers. */
+/*
+ * Echoes every request header as x-echo-<name> (one entry per value, in order), answers in x-get-count how many
+ * values `fields.get` finds for x-m, and adds two multi-valued headers: set-cookie by `append`, x-multi from a
+ * `from-list` copy.
+ */
 static void route_headers(spindle_wasi_http_request req, spindle_wasi_http_outparam out) {
     spindle_wasi_http_fields request_headers = spindle_wasi_http_request_headers(req);
     spindle_wasi_http_entries entries;
     spindle_wasi_http_fields_entries(request_headers, &entries);
+    spindle_strings values;
+    spindle_wasi_http_fields_get(request_headers, "X-M", 3, &values);
     spindle_wasi_http_fields_drop(request_headers);
     spindle_wasi_http_fields headers = text_headers();
+    char count[24];
+    int count_len = snprintf(count, sizeof count, "%zu", values.count);
+    spindle_strings_free(&values);
+    if (!spindle_wasi_http_fields_append(headers, "x-get-count", 11, count, (size_t)count_len, NULL)) {
+        __builtin_trap();
+    }
     for (size_t i = 0; i < entries.count; i++) {
         char name[256];
         int n = snprintf(name, sizeof name, "x-echo-%s", entries.items[i].name.data);
@@ -116,12 +128,26 @@ static void route_headers(spindle_wasi_http_request req, spindle_wasi_http_outpa
         }
     }
     spindle_wasi_http_entries_free(&entries);
-    static const char *const multi[][2] = {{"set-cookie", "a=1"}, {"x-multi", "1"}, {"set-cookie", "b=2"}, {"x-multi", "2"}};
-    for (size_t i = 0; i < sizeof multi / sizeof multi[0]; i++) {
-        if (!spindle_wasi_http_fields_append(headers, multi[i][0], strlen(multi[i][0]), multi[i][1], strlen(multi[i][1]), NULL)) {
+    if (!spindle_wasi_http_fields_append(headers, "set-cookie", 10, "a=1", 3, NULL) ||
+        !spindle_wasi_http_fields_append(headers, "set-cookie", 10, "b=2", 3, NULL)) {
+        __builtin_trap();
+    }
+    /* from-list builds fields whose entries are then copied over one by one, values in order. */
+    spindle_bytes_ref list[][2] = {{{"x-multi", 7}, {"1", 1}}, {{"x-multi", 7}, {"2", 1}}};
+    spindle_wasi_http_fields multi;
+    spindle_wasi_http_entries multi_entries;
+    if (!spindle_wasi_http_fields_from_list((const spindle_bytes_ref(*)[2])list, 2, &multi, NULL)) {
+        __builtin_trap();
+    }
+    spindle_wasi_http_fields_entries(multi, &multi_entries);
+    spindle_wasi_http_fields_drop(multi);
+    for (size_t i = 0; i < multi_entries.count; i++) {
+        spindle_wasi_http_entry *e = &multi_entries.items[i];
+        if (!spindle_wasi_http_fields_append(headers, e->name.data, e->name.len, e->value.data, e->value.len, NULL)) {
             __builtin_trap();
         }
     }
+    spindle_wasi_http_entries_free(&multi_entries);
     writer w = start(out, headers, 200);
     put_str(&w, "ok");
     finish(&w);
