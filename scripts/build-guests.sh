@@ -38,6 +38,7 @@ components=(
   "tests/wasm/wasi-kv-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
   "tests/wasm/wasi-kv-upstream-probe/probe.wasm|tests/wasm/wasi-kv-upstream-probe/wit|spindle:upstream-probe/probe|tests/wasm/wasi-kv-upstream-probe/probe.c $csdk"
   "tests/wasm/values/values.wasm|wit|spindle:guests/values|tests/wasm/values/values.c"
+  "tests/wasm/wasi-http-probe/probe.wasm|wit|spindle:guests/http-handler|tests/wasm/wasi-http-probe/probe.c sdk/c/spindle_wasi_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c"
   "bench/guests/get-loop/get-loop-component.wasm|wit|spindle:guests/bench|bench/guests/get-loop/get-loop.c sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c"
 )
 cflags=(
@@ -123,14 +124,16 @@ verify() {
 }
 
 # Checks that a component's core module imports only component interfaces Spindle serves (or spindle:test ones),
-# wasi_snapshot_preview1 (wrapped by the adapter), and exports what the HTTP trigger or the test world needs.
+# wasi_snapshot_preview1 (wrapped by the adapter), and exports what the HTTP trigger or the test world needs: Spin
+# 1.x's inbound-http, or for the http-handler world wasi:http/incoming-handler (whose core module imports
+# wasi:http/types and wasi:io itself).
 # Skipped when wabt is not installed.
 verify_core_of_component() {
   local wasm=$1 world=$2 imports exports bad name needed
   command -v wasm-objdump >/dev/null 2>&1 || return 0
   imports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Import/')
   exports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Export/')
-  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value|fermyon:spin/key-value@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
+  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value|fermyon:spin/key-value@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|wasi:http/types@0\.2\.0|wasi:io/(streams|poll|error)@0\.2\.0|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
   if [ -n "$bad" ]; then
     echo "error: $wasm imports something other than wasi_snapshot_preview1 and the key-value interfaces:" >&2
     echo "$bad" >&2
@@ -138,6 +141,7 @@ verify_core_of_component() {
   fi
   case $world in
     values) needed="memory cabi_realloc _initialize" ;;
+    http-handler) needed="memory cabi_realloc _initialize wasi:http/incoming-handler@0.2.0#handle" ;;
     *) needed="memory cabi_realloc _initialize fermyon:spin/inbound-http#handle-request cabi_post_fermyon:spin/inbound-http#handle-request" ;;
   esac
   for name in $needed; do

@@ -22,7 +22,7 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes, Func<Uri, bool>? allowOutbound)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes, IReadOnlyList<(string Pattern, string Wasm)> moreRoutes, Func<Uri, bool>? allowOutbound)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
@@ -35,9 +35,10 @@ internal sealed class ProbeServer : IAsyncDisposable
         _engine = new WasmEngine(options with { CompilationCacheDirectory = options.CompilationCacheDirectory ?? Path.Combine(_folder, "cache") }, _loggerFactory);
         var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]), allowOutbound);
         Component = component;
+        var more = moreRoutes.Select((r, i) => new HttpRoute(r.Pattern, _engine.LoadComponent($"more-{i}", r.Wasm, _registry.ForComponent(["default"]))));
         _trigger = new HttpTrigger(
             (triggerOptions ?? new HttpTriggerOptions()) with { Listen = new IPEndPoint(IPAddress.Loopback, 0) },
-            [new HttpRoute("/...", component)],
+            [new HttpRoute("/...", component), .. more],
             _loggerFactory,
             options.MaxConcurrentInstances);
         Client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
@@ -66,8 +67,9 @@ internal sealed class ProbeServer : IAsyncDisposable
     /// <param name="lockWait">How long the default store waits for another process's SQLite lock (default 1 s).</param>
     /// <param name="wasm">The guest behind <c>/...</c>, by default the core-module kv-probe (see <see cref="Wasm"/>).</param>
     /// <param name="maxValueBytes">The stores' value size limit (default <see cref="MaxValueBytes"/>).</param>
+    /// <param name="moreRoutes">Further components of the same app (granted <c>default</c> only), each on its route.</param>
     /// <param name="allowOutbound">Which outbound requests the guest may send (none by default).</param>
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes, Func<Uri, bool>? allowOutbound = null)
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes, IReadOnlyList<(string Pattern, string Wasm)>? moreRoutes = null, Func<Uri, bool>? allowOutbound = null)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
@@ -76,6 +78,8 @@ internal sealed class ProbeServer : IAsyncDisposable
             lockWait ?? TimeSpan.FromSeconds(1),
             wasm ?? ProbePath,
             maxValueBytes,
+            moreRoutes ?? [],
+
             allowOutbound);
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         return server;

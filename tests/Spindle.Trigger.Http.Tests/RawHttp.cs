@@ -56,6 +56,35 @@ internal sealed class RawHttp : IDisposable
         return RawResponse.Parse(bytes.ToArray());
     }
 
+    /// <summary>
+    /// Reads what follows (after <see cref="ReadHeadAsync"/>) until the server closes the connection, at most for
+    /// <paramref name="timeout"/>; <c>Reset</c> tells whether it ended with a reset rather than a clean close.
+    /// </summary>
+    public async Task<(byte[] Bytes, bool Reset)> ReadRestAsync(TimeSpan timeout)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(timeout);
+        using var bytes = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, deadline.Token) is var n and > 0)
+            {
+                bytes.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the server did not close within {timeout.TotalSeconds} s; got so far: {Encoding.ASCII.GetString(bytes.ToArray())}");
+        }
+        catch (IOException)
+        {
+            return (bytes.ToArray(), true);
+        }
+
+        return (bytes.ToArray(), false);
+    }
+
     /// <summary>Reads the status line and headers only, at most for <paramref name="timeout"/>.</summary>
     public async Task<RawResponse> ReadHeadAsync(TimeSpan timeout)
     {

@@ -127,8 +127,8 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
 {
     private long _read;
 
-    // A read started by Subscribe, so that the pollable can tell when data (or the end) has arrived; the next read
-    // takes its result.
+    // A read started while a guest waits on the stream's pollable (so the wait wakes when bytes arrive); the next
+    // read takes its result. Without one, readiness is looked at without consuming anything.
     private Task<System.IO.Pipelines.ReadResult>? _pending;
 
     /// <inheritdoc/>
@@ -172,12 +172,34 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         return Take(Result(pending), buffer);
     }
 
-    /// <inheritdoc/>
-    public override Pollable Subscribe()
+    /// <summary>Ready whenever a read would return bytes or the end, or fail (the read says how); it may be asked again after reads.</summary>
+    public override Pollable Subscribe() => new Readable(this);
+
+    // Whether a read now would not return 0; looks without consuming.
+    private bool IsReadable()
     {
-        _pending ??= reader.ReadAsync().AsTask();
-        return new TaskPollable(_pending);
+        if (_pending is { } pending)
+        {
+            return pending.IsCompleted;
+        }
+
+        try
+        {
+            if (!reader.TryRead(out var result))
+            {
+                return false;
+            }
+
+            reader.AdvanceTo(result.Buffer.Start);
+            return !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            return true;
+        }
     }
+
+    private Task WhenReadableAsync() => _pending ??= reader.ReadAsync().AsTask();
 
     private System.IO.Pipelines.ReadResult Result(Task<System.IO.Pipelines.ReadResult> completed)
     {
@@ -214,6 +236,15 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         }
 
         return count;
+    }
+
+    private sealed class Readable(PipeInputStream stream) : Pollable
+    {
+        public override bool IsReady => stream.IsReadable();
+
+#pragma warning disable VSTHRD003, VSTHRD114 // only waited on (Task.WaitAny), on a guest thread; null when ready already
+        internal override Task? WhenReady => stream.IsReadable() ? null : stream.WhenReadableAsync();
+#pragma warning restore VSTHRD003, VSTHRD114
     }
 }
 
