@@ -181,6 +181,42 @@ public sealed class DynamoBackendTests(DynamoServer server) : IDisposable
     }
 
     // Issue #7
+    [Fact]
+    public void A_reader_racing_writers_of_a_large_value_sees_one_whole_value_or_the_other()
+    {
+        // Each write deletes the parts of the value it replaced, so a reader that read the old head finds its parts
+        // gone and must read the head again rather than return nothing or a mix.
+        var store = Open(server.Options("parts-race")).Open("test");
+        byte[][] values = [Filled(400 * 1024, 1), Filled(400 * 1024, 2)];
+        store.Set("big", values[0]);
+        var done = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var reads = 0;
+        var reader = new Thread(() =>
+        {
+            while (Volatile.Read(ref done) == 0)
+            {
+                var value = store.Get("big");
+                Interlocked.Increment(ref reads);
+                if (value is null || (!value.AsSpan().SequenceEqual(values[0]) && !value.AsSpan().SequenceEqual(values[1])))
+                {
+                    errors.Enqueue(value is null ? "null" : $"{value.Length} bytes matching neither value");
+                }
+            }
+        });
+        reader.Start();
+        for (var i = 0; i < 40; i++)
+        {
+            store.Set("big", values[i % 2]);
+        }
+
+        Volatile.Write(ref done, 1);
+        Assert.True(reader.Join(TimeSpan.FromSeconds(30)), "the reader did not finish");
+        Assert.Empty(errors);
+        Assert.True(reads > 0);
+    }
+
+    // Issue #7
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
