@@ -20,6 +20,9 @@ internal sealed class DynamoStore(DynamoTable table, string label) : IKeyValueSt
     /// <summary>BatchWriteItem's limit on requests per call.</summary>
     internal const int BatchWriteLimit = 25;
 
+    /// <summary>The most items one list-keys Query asks for; a larger page takes several (DynamoDB stops at 1 MB anyway).</summary>
+    internal const int MaxQueryItems = 1000;
+
     private enum Condition
     {
         None,
@@ -99,7 +102,7 @@ internal sealed class DynamoStore(DynamoTable table, string label) : IKeyValueSt
         {
             // Keyset paging in sort-key order: one Query from the page's start, a key more than the page (to know
             // whether another follows) plus the cursor's own key, continued while DynamoDB cuts the result short.
-            var keys = new List<string>(Math.Min(limit + 1, 1024));
+            var keys = new List<string>(Math.Min(limit, 1024) + 1);
             Dictionary<string, AttributeValue>? next = null;
             do
             {
@@ -111,7 +114,7 @@ internal sealed class DynamoStore(DynamoTable table, string label) : IKeyValueSt
                     ExpressionAttributeNames = new() { ["#pk"] = PartitionKey, ["#sk"] = SortKey },
                     ExpressionAttributeValues = new() { [":pk"] = String(Label), [":from"] = Binary(from), [":to"] = Binary(to) },
                     ConsistentRead = Consistent,
-                    Limit = limit + 2 - keys.Count,
+                    Limit = (int)Math.Min(limit + 2L - keys.Count, MaxQueryItems),
                     ExclusiveStartKey = next,
                 };
                 var page = DynamoTable.Await(Client.QueryAsync(request, token), token);
@@ -128,7 +131,7 @@ internal sealed class DynamoStore(DynamoTable table, string label) : IKeyValueSt
 
                 next = page.LastEvaluatedKey is { Count: > 0 } last ? last : null;
             }
-            while (next is not null && keys.Count < limit + 1);
+            while (next is not null && keys.Count < limit + 1L);
 
             return KeyPages.Collect(keys, prefix, limit);
         });

@@ -253,6 +253,26 @@ public sealed class DynamoBackendTests(DynamoServer server) : IDisposable
     }
 
     // Issue #7
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1000)]
+    public void ListKeys_takes_any_page_size_and_asks_in_queries_of_at_most_1000_items(int limit)
+    {
+        var http = new RecordingHttp();
+        var store = Open(server.Options("page-size"), http).Open("test");
+        var keys = Enumerable.Range(0, 1500).Select(i => $"k{i:D4}").ToArray();
+        store.SetMany([.. keys.Select(k => new KeyValuePair<string, byte[]>(k, [1]))]);
+        http.Clear();
+
+        var page = store.ListKeys(limit: limit);
+
+        Assert.Equal(keys.Take(limit), page.Keys);
+        Assert.Equal(limit < keys.Length, page.Cursor is not null);
+        Assert.All(http.Of("Query"), body => Assert.InRange(body.GetProperty("Limit").GetInt32(), 1, 1000));
+        Assert.Equal(2, http.Of("Query").Count);
+    }
+
+    // Issue #7
     [Fact]
     public void A_key_longer_than_a_sort_key_holds_is_an_io_error_naming_the_limit_and_writes_nothing()
     {
