@@ -268,6 +268,27 @@ public sealed class KvConfigurationTests : IDisposable
         result.AssertError(3, "'cache'", "\"azure_cosmos\"", "cannot serve");
     }
 
+    // Issue #7
+    [Fact]
+    public async Task Aws_dynamo_store_is_served_and_an_endpoint_that_refuses_exits_3_naming_the_table_and_not_the_secret()
+    {
+        // Port 1 on loopback refuses at once; the placeholder type would refuse the endpoint option (exit 2) instead.
+        var config = _temp.WriteFile("runtime-config.toml", """
+            [key_value_store.cache]
+            type = "aws_dynamo"
+            region = "us-east-1"
+            table = "spindle-kv"
+            access_key = "AKIDEXAMPLE"
+            secret_key = "hunter2-secret"
+            endpoint = "http://127.0.0.1:1"
+            """);
+
+        var result = await KvAsync("get", "k", "-s", "cache", "--runtime-config-file", config);
+
+        result.AssertError(3, "DynamoDB get failed for store 'cache'", "DynamoDB table \"spindle-kv\" at http://127.0.0.1:1");
+        Assert.DoesNotContain("hunter2", result.Stderr, StringComparison.Ordinal);
+    }
+
     private string WriteManifest(string stores) => _temp.WriteFile("spin.toml", $"""
         spin_manifest_version = 2
 
