@@ -232,6 +232,44 @@ public sealed class GroupCommitTests : IDisposable
         Assert.Null(store.Get("second"));
     }
 
+    // Issue #10: a failure of the batch itself (here SQLITE_FULL, from a page limit on the writer connection) fails
+    // only the write that caused it: the others of the batch are run again on their own and committed.
+    [Fact]
+    public async Task A_write_that_fills_the_disk_fails_alone_and_the_rest_of_its_batch_is_committed()
+    {
+        using var database = Open();
+        var store = database.Open("default");
+        using (var limit = database.Writes.Connection!.Connection.CreateCommand())
+        {
+            limit.CommandText = "PRAGMA page_count";
+            var pages = (long)limit.ExecuteScalar()!;
+            limit.CommandText = $"PRAGMA max_page_count = {pages + 64}"; // 256 KiB more at 4 KiB pages
+            limit.ExecuteNonQuery();
+        }
+
+        Task small1, small2;
+        Task<KeyValueException> big;
+        using (var holder = await HoldLockAsync())
+        {
+            var leader = OnThread(() => store.Set("leader", [0]));
+            await WaitUntilAsync(() => database.Writes.Leading && database.Writes.Queued == 0, "the leader to be taken by a batch");
+            small1 = OnThread(() => store.Set("small1", [1]));
+            await WaitUntilAsync(() => database.Writes.Queued == 1, "the first small write to queue");
+            big = OnThread(() => Assert.Throws<KeyValueException>(() => store.Set("big", new byte[1024 * 1024])));
+            await WaitUntilAsync(() => database.Writes.Queued == 2, "the big write to queue");
+            small2 = OnThread(() => store.Set("small2", [2]));
+            await WaitUntilAsync(() => database.Writes.Queued == 3, "the second small write to queue");
+        }
+
+        var ex = await big.WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal(KeyValueErrorKind.Io, ex.Kind);
+        Assert.Contains("the disk is full", ex.Message, StringComparison.Ordinal);
+        await Task.WhenAll(small1, small2).WaitAsync(Patience, TestContext.Current.CancellationToken);
+        Assert.Equal([1], store.Get("small1"));
+        Assert.Equal([2], store.Get("small2"));
+        Assert.Null(store.Get("big"));
+    }
+
     // Issue #10: before group commit each concurrent writer rented a connection of its own (~250 for 256 writers).
     [Fact]
     public void Two_hundred_fifty_six_concurrent_writers_share_one_connection()
