@@ -151,17 +151,17 @@ public sealed class GroupCommitTests : IDisposable
     {
         using var database = Open();
         var store = database.Open("default");
-        var started = Stopwatch.StartNew();
-        var secondDeadline = TimeSpan.FromSeconds(5);
+        var secondDeadline = TimeSpan.FromSeconds(6);
         Task<KeyValueException> first;
         Task second, third;
         using (var holder = await HoldLockAsync())
         {
-            // The first batch holds only the first write, which gives up at its deadline (3 s); the batch after it
+            var started = Stopwatch.StartNew();
+            // The first batch holds only the first write, which gives up at its deadline (2 s); the batch after it
             // holds the other two and keeps waiting for the lock on behalf of the third, which has no deadline.
             first = OnThread(() =>
             {
-                using (KeyValueDeadline.Enter(TimeSpan.FromSeconds(3)))
+                using (KeyValueDeadline.Enter(TimeSpan.FromSeconds(2)))
                 {
                     return Assert.Throws<KeyValueException>(() => store.Set("first", [1]));
                 }
