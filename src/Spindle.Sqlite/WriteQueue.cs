@@ -15,9 +15,10 @@ namespace Spindle.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>Inside a batch, writes run in arrival order, so an increment or a swap sees the writes queued before it. A
-/// write that fails (not a counter, a swap that throws) is rolled back to its savepoint and fails alone. A failure
-/// of the batch itself (disk full, an I/O error, a commit that fails) rolls the batch back and runs each of its
-/// writes again in a transaction of its own, so each write gets the answer it would have got alone.</para>
+/// write that fails (not a counter, a value that fills the disk) is rolled back to its savepoint and fails alone. A
+/// failure of the batch itself (an I/O error after which SQLite rolled the transaction back, a commit that fails)
+/// rolls the batch back and runs each of its writes again in a transaction of its own, so each write gets the answer
+/// it would have got alone.</para>
 /// <para>Deadlines (<see cref="KeyValueDeadline"/>): a queued write whose deadline passes before a batch takes it is
 /// removed and fails, never having started. A write in a batch that is running waits for the batch's outcome even
 /// past its deadline, because it may be committed: it is never reported as failed when it may be durable. Another
@@ -37,7 +38,7 @@ internal sealed class WriteQueue(SqliteDatabase database)
     private const string Commit = "COMMIT;";
     private const string Savepoint = "SAVEPOINT spindle_write;";
     private const string Release = "RELEASE spindle_write;";
-    private const string RollbackToSavepoint = "ROLLBACK TO spindle_write; RELEASE spindle_write;";
+    private const string RollbackToSavepoint = "ROLLBACK TO spindle_write;";
 
     private static readonly int[] BusyBackoffMilliseconds = [1, 2, 5, 10, 20];
 
@@ -46,6 +47,9 @@ internal sealed class WriteQueue(SqliteDatabase database)
     private bool _leading;
     private bool _disposed;
     private PooledConnection? _connection;
+
+    // The transaction statements above, prepared once on _connection (parsing them costs more than running them).
+    private readonly Dictionary<string, sqlite3_stmt> _prepared = new(StringComparer.Ordinal);
     private long _commits;
     private long _committedWrites;
 
@@ -318,7 +322,7 @@ internal sealed class WriteQueue(SqliteDatabase database)
                     return null;
                 }
 
-                if (!TryExec(db, RollbackToSavepoint, out failed))
+                if (!TryExec(db, RollbackToSavepoint, out failed) || !TryExec(db, Release, out failed))
                 {
                     return FailBatch(batch, leader, failed);
                 }
@@ -396,18 +400,52 @@ internal sealed class WriteQueue(SqliteDatabase database)
 
     private void CloseConnection()
     {
+        foreach (var statement in _prepared.Values)
+        {
+            statement.Dispose(); // finalized before the connection closes
+        }
+
+        _prepared.Clear();
         Interlocked.Exchange(ref _connection, null)?.Dispose();
+    }
+
+    /// <summary>Runs one of the transaction statements, prepared once; returns SQLite's result code.</summary>
+    private int Exec(sqlite3 db, string sql, out string? message)
+    {
+        message = null;
+        if (!_prepared.TryGetValue(sql, out var statement))
+        {
+            var prepared = raw.sqlite3_prepare_v2(db, sql, out statement);
+            if (prepared != raw.SQLITE_OK)
+            {
+                statement.Dispose();
+                message = raw.sqlite3_errmsg(db).utf8_to_string();
+                return prepared;
+            }
+
+            _prepared[sql] = statement;
+        }
+
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (rc == raw.SQLITE_DONE)
+        {
+            return raw.SQLITE_OK;
+        }
+
+        message = raw.sqlite3_errmsg(db).utf8_to_string();
+        return rc;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     // The native API: Microsoft.Data.Sqlite's busy handling counts whole seconds and cannot be told not to wait.
-    private static bool RetryWhileBusy(sqlite3 db, string sql, TimeSpan wait)
+    private bool RetryWhileBusy(sqlite3 db, string sql, TimeSpan wait)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 0; ; attempt++)
         {
-            var rc = raw.sqlite3_exec(db, sql, out var message);
+            var rc = Exec(db, sql, out var message);
             if (rc == raw.SQLITE_OK)
             {
                 return true;
@@ -429,9 +467,9 @@ internal sealed class WriteQueue(SqliteDatabase database)
         }
     }
 
-    private static bool TryExec(sqlite3 db, string sql, out Exception failure)
+    private bool TryExec(sqlite3 db, string sql, out Exception failure)
     {
-        var rc = raw.sqlite3_exec(db, sql, out var message);
+        var rc = Exec(db, sql, out var message);
         failure = rc == raw.SQLITE_OK ? null! : new SqliteException(message, rc);
         return rc == raw.SQLITE_OK;
     }
