@@ -4,6 +4,7 @@
 //
 //   GET  /  -> "count: N\n"
 //   POST /  -> get "count", parse ASCII decimal, +1, set, "count: N\n"   (one get and one set, like the guest)
+//   PUT  /k -> exists "k", set "k" to the body, 201 "created" or 200 "updated"   (like the guest's PUT of a key)
 //
 // Usage: Spindle.Benchmarks.NativeCounter --listen 127.0.0.1:PORT --state-dir DIR
 using System.Globalization;
@@ -65,6 +66,11 @@ app.Run(context =>
 {
     var request = context.Request;
     var response = context.Response;
+    if (HttpMethods.IsPut(request.Method) && request.Path.Value is { Length: > 1 } path)
+    {
+        return PutAsync(store, Uri.UnescapeDataString(path[1..]), request, response);
+    }
+
     if (request.Path != "/")
     {
         response.StatusCode = StatusCodes.Status404NotFound;
@@ -97,6 +103,16 @@ app.Run(context =>
 Console.WriteLine($"Serving http://{listen}");
 await app.RunAsync().ConfigureAwait(false);
 return 0;
+
+static async Task PutAsync(IKeyValueStore store, string key, HttpRequest request, HttpResponse response)
+{
+    // The body, read into one array as the trigger does for a guest.
+    using var buffer = new MemoryStream();
+    await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+    var existed = store.Exists(key);
+    store.Set(key, buffer.ToArray());
+    await Reply(response, existed ? StatusCodes.Status200OK : StatusCodes.Status201Created, existed ? "updated\n" : "created\n").ConfigureAwait(false);
+}
 
 static bool TryParseCount(byte[]? value, out ulong count)
 {

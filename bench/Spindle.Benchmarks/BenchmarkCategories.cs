@@ -12,6 +12,9 @@ internal static class BenchmarkCategories
     /// <summary>Insert-or-replace of an existing key, each a durable commit.</summary>
     public const string Upsert = "Upsert";
 
+    /// <summary>64 concurrent writers of 100 B values (issue #10): Spindle's group commit against Spin's design.</summary>
+    public const string ConcurrentWrite = "ConcurrentWrite";
+
     /// <summary>A component's <c>get</c> of 100 B through <c>fermyon:spin/key-value@2.0.0</c> against the core ABI.</summary>
     public const string ComponentRead = "ComponentRead";
 

@@ -103,13 +103,15 @@ for round_no in range(rounds):
     threads = [threading.Thread(target=writer, args=(port, round_no, i, round_acks, stop), daemon=True) for i in range(writers)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + ROUND_SECONDS
+    began = time.monotonic()
+    deadline = began + ROUND_SECONDS
     while round_acks[0] < kill_after:
         if time.monotonic() > deadline or not any(t.is_alive() for t in threads):
             server.kill()
             sys.exit(f"round {round_no}: only {round_acks[0]} of {kill_after} writes acknowledged within {ROUND_SECONDS} s")
         time.sleep(0.002)
     server.send_signal(signal.SIGKILL)  # mid-load: no shutdown code runs
+    rate = round_acks[0] / max(time.monotonic() - began, 1e-9)
     server.wait()
     stop.set()
     for t in threads:
@@ -125,8 +127,8 @@ for round_no in range(rounds):
     total_lost += len(lost)
     if check != "ok" or invented:
         integrity = "FAILED"
-    print(f"round {round_no + 1}/{rounds}: acknowledged so far {len(acked)}, stored {len(stored)}, lost {len(lost)}, "
-          f"never sent {len(invented)}, integrity_check {check}", flush=True)
+    print(f"round {round_no + 1}/{rounds}: acknowledged so far {len(acked)} ({rate:.0f}/s this round), stored {len(stored)}, "
+          f"lost {len(lost)}, never sent {len(invented)}, integrity_check {check}", flush=True)
 
 print(f"acknowledged {len(acked)}, lost {total_lost}, integrity {integrity} "
       f"({rounds} rounds, {writers} writers, kill after {kill_after} acknowledged writes per round)")

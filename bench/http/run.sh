@@ -4,14 +4,16 @@
 # which does one get and one set of key "count" in the default store (SQLite, in a fresh state dir per server).
 #
 #   bash bench/http/run.sh [--app DIR | --js] [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--threads N]
-#                          [--connections N] [--method post|get]
+#                          [--connections N] [--method post|get|put]
 #
 # --js measures the same work written as a Spin JavaScript app (bench/guests/js-counter: j2w over @spindle/kv,
 # exporting wasi:http/incoming-handler, built and cached by scripts/build-js-guests.sh) instead of the C example;
 # its ratio is reported, with no target.
 #
 # --method get measures GET / instead (one get of "count", no write; the store is empty, so the get answers
-# no-such-key), against its own target of 0.60.
+# no-such-key), against its own target of 0.60. --method put measures PUT /k<n> of 100-byte values over 10,000 keys
+# per wrk thread (bench/http/put.lua: one exists and one durable set each), against a target of 0.80; run it with
+# --connections 64 for issue #10's figure (64 concurrent writers, which group commit lets share an fsync).
 #
 # --app defaults to $SPINDLE_BENCH_APP or examples/kv-counter (a folder with spin.toml and kv-counter.wasm).
 # Each round measures spindle, then native, each from a fresh start; --rounds (default 3) repeats that, because every
@@ -25,6 +27,7 @@ set -euo pipefail
 
 post_target=0.50
 get_target=0.60
+put_target=0.80
 readonly HOST=127.0.0.1
 readonly READY_SECONDS=60   # startup includes compiling the wasm module when the compilation cache is cold
 readonly STOP_SECONDS=10
@@ -53,9 +56,9 @@ while (($# > 0)); do
         --warmup) warmup=${2:?--warmup needs seconds}; shift 2 ;;
         --threads) threads=${2:?--threads needs a number}; shift 2 ;;
         --connections) connections=${2:?--connections needs a number}; shift 2 ;;
-        --method) method=${2:?--method needs post or get}; shift 2 ;;
+        --method) method=${2:?--method needs post, get or put}; shift 2 ;;
         --js) js=1; shift ;;
-        -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -67,7 +70,8 @@ done
 case $method in
     post) target=$post_target; script=(-s "$here/post.lua"); request='POST / (one get + one set of "count")' ;;
     get) target=$get_target; script=(); request='GET / (one get of "count", which is missing: no write)' ;;
-    *) die "--method must be post or get, not '$method'" ;;
+    put) target=$put_target; script=(-s "$here/put.lua"); request='PUT /k<n> of 100 B (one exists + one set of a key)' ;;
+    *) die "--method must be post, get or put, not '$method'" ;;
 esac
 
 for tool in dotnet wrk curl timeout; do
@@ -239,12 +243,16 @@ measure() {
 # A private compilation cache, so the run neither depends on nor fills the user's.
 export SPINDLE_CACHE_DIR=$work/cache
 
+# A guest's instance slot is freed just after its response is sent, so with as many connections as slots a new request
+# can find them all taken and get 503: spindle up gets room for 16 more instances than connections (default 64).
+max_instances=$((connections + 16 > 64 ? connections + 16 : 64))
+
 echo "== wrk -t$threads -c$connections -d${duration}s on http://$HOST, $request, after ${warmup}s warm-up; $rounds round(s)"
 echo "   (count = the counter afterwards: lower than the requests served, because concurrent get-then-set loses updates)"
 printf '%-6s %-8s %12s %10s %10s %12s\n' round server "requests/s" "p50 ms" "p99 ms" count
 ratios=()
 for ((round = 1; round <= rounds; round++)); do
-    measure spindle "$round" dotnet "$spindle_dll" up -f "$app"
+    measure spindle "$round" dotnet "$spindle_dll" up -f "$app" --max-instances "$max_instances"
     measure native "$round" dotnet "$native_dll"
     ratios+=("$(awk -v s="${rps[spindle.$round]}" -v n="${rps[native.$round]}" 'BEGIN { printf "%.3f", s / n }')")
 done

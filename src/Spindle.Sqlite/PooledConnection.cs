@@ -9,11 +9,16 @@ namespace Spindle.Sqlite;
 internal sealed class PooledConnection : IDisposable
 {
     private readonly SqliteCommand?[] _commands = new SqliteCommand?[Sql.Statements.Length];
+    private readonly Action? _closed;
     private int _timeoutSeconds;
+    private bool _disposed;
 
-    public PooledConnection(SqliteConnection connection)
+    /// <param name="connection">The open connection.</param>
+    /// <param name="closed">Called once when this is disposed (the database counts its open connections).</param>
+    public PooledConnection(SqliteConnection connection, Action? closed = null)
     {
         Connection = connection;
+        _closed = closed;
         _timeoutSeconds = connection.DefaultTimeout;
     }
 
@@ -74,6 +79,13 @@ internal sealed class PooledConnection : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _closed?.Invoke();
         foreach (var command in _commands)
         {
             command?.Dispose();

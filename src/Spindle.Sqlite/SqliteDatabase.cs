@@ -8,14 +8,15 @@ namespace Spindle.Sqlite;
 
 /// <summary>
 /// One SQLite database holding Spin's <c>spin_key_value</c> table; each label is a store inside it. Readers use a pool
-/// of connections and never wait for each other; in WAL mode they do not wait for writers either. Writers in this
-/// process take turns on one lock (SQLite allows one writer at a time anyway), and writers in other processes are
-/// waited for up to <see cref="BusyTimeout"/>. Opening a file whose schema exists only reads it, so it never waits
+/// of connections and never wait for each other; in WAL mode they do not wait for writers either. Every write of this
+/// process, for every label, goes through one writer connection that commits whatever has queued in one transaction
+/// (group commit, <see cref="WriteQueue"/>), and writers in other processes are waited for up to
+/// <see cref="BusyTimeout"/>. Opening a file whose schema exists only reads it, so it never waits
 /// for another process's write lock; see docs/sqlite.md.
 /// </summary>
 /// <remarks>
-/// Durability: file databases run in WAL mode with <c>synchronous=FULL</c>, so a write returns only after its commit
-/// record is fsynced; see docs/sqlite.md.
+/// Durability: file databases run in WAL mode with <c>synchronous=FULL</c>, so a write returns only after the commit
+/// of its batch is fsynced; see docs/sqlite.md.
 /// </remarks>
 public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
 {
@@ -34,6 +35,8 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     private int _idleCount;
     private PooledConnection? _fastSlot;
     private volatile bool _disposed;
+    private int _openConnections;
+    private int _peakConnections;
 
     // What this process knows of the file's schema (a SchemaState); it only grows.
     private volatile int _schema;
@@ -47,6 +50,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         LockWait = lockWait;
         _isFile = isFile;
         Description = description;
+        Writes = new WriteQueue(this);
         try
         {
             using var setup = OpenConnection();
@@ -80,11 +84,17 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     /// <summary>How long this database waits for another process's write lock.</summary>
     internal TimeSpan LockWait { get; }
 
-    /// <summary>
-    /// Serializes this process's writers, for every label of the database: SQLite admits one writer at a time, and
-    /// waiting on a lock is cheaper and fairer than SQLite's busy-retry sleep loop.
-    /// </summary>
-    internal Lock WriteGate { get; } = new();
+    /// <summary>Serializes creating the schema, which a reader (compare-and-swap's get) may do as well as the writer.</summary>
+    internal Lock SchemaGate { get; } = new();
+
+    /// <summary>Every write of this database, for every label, goes through this queue and its one connection.</summary>
+    internal WriteQueue Writes { get; }
+
+    /// <summary>Connections open now for readers and the writer (the in-memory anchor not counted).</summary>
+    internal int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>The most connections that were open at once.</summary>
+    internal int PeakConnections => Volatile.Read(ref _peakConnections);
 
     internal bool IsFile => _isFile;
 
@@ -147,6 +157,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         }
 
         _disposed = true;
+        Writes.Dispose();
         Interlocked.Exchange(ref _fastSlot, null)?.Dispose();
         while (_idle.TryTake(out var connection))
         {
@@ -173,8 +184,32 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
             return connection;
         }
 
-        return new PooledConnection(NewConnection());
+        return NewPooledConnection();
     }
+
+    /// <summary>The connection of <see cref="Writes"/>: like the readers', counted in <see cref="OpenConnections"/>.</summary>
+    internal PooledConnection NewWriterConnection()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return NewPooledConnection();
+    }
+
+    private PooledConnection NewPooledConnection()
+    {
+        var connection = new PooledConnection(NewConnection(), ConnectionClosed);
+        var open = Interlocked.Increment(ref _openConnections);
+        for (var peak = Volatile.Read(ref _peakConnections); open > peak; peak = Volatile.Read(ref _peakConnections))
+        {
+            if (Interlocked.CompareExchange(ref _peakConnections, open, peak) == peak)
+            {
+                break;
+            }
+        }
+
+        return connection;
+    }
+
+    private void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
 
     internal void Return(PooledConnection connection)
     {
@@ -285,7 +320,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
     private void EnsureSchema(PooledConnection pooled, SchemaState needed)
     {
         // Every wait here ends by the request's deadline as well as the lock wait.
-        if (!WriteGate.TryEnter(Core.KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan)))
+        if (!SchemaGate.TryEnter(Core.KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan)))
         {
             throw Locked();
         }
@@ -321,7 +356,7 @@ public sealed class SqliteDatabase : IKeyValueStoreManager, IDisposable
         }
         finally
         {
-            WriteGate.Exit();
+            SchemaGate.Exit();
         }
     }
 

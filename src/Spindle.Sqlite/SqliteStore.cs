@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Microsoft.Data.Sqlite;
 using Spindle.Core;
 using SQLitePCL;
@@ -41,13 +42,13 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        Write("set", connection => Upsert(connection, key, value, null));
+        Write("set", value.Length, connection => Upsert(connection, key, value, null));
     }
 
     public void Delete(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Write("delete", connection => Remove(connection, key, null));
+        Write("delete", 0, connection => Remove(connection, key, null));
     }
 
     public bool Exists(string key)
@@ -105,30 +106,31 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     public void SetMany(IReadOnlyList<KeyValuePair<string, byte[]>> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        Write("set-many", connection =>
+        long bytes = 0;
+        foreach (var item in items)
         {
-            using var transaction = connection.Connection.BeginTransaction();
+            bytes += item.Value.Length;
+        }
+
+        // Atomic: a write of the batch, inside its own savepoint.
+        Write("set-many", bytes, connection =>
+        {
             foreach (var (key, value) in items)
             {
-                Upsert(connection, key, value, transaction);
+                Upsert(connection, key, value, null);
             }
-
-            transaction.Commit();
         });
     }
 
     public void DeleteMany(IReadOnlyList<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        Write("delete-many", connection =>
+        Write("delete-many", 0, connection =>
         {
-            using var transaction = connection.Connection.BeginTransaction();
             foreach (var key in keys)
             {
-                Remove(connection, key, transaction);
+                Remove(connection, key, null);
             }
-
-            transaction.Commit();
         });
     }
 
@@ -136,14 +138,13 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
     {
         ArgumentNullException.ThrowIfNull(key);
         long next = 0;
-        Write("increment", connection =>
+        Write("increment", 0, connection =>
         {
-            // BEGIN IMMEDIATE takes the write lock before reading, so no other process can interleave.
-            using var transaction = connection.Connection.BeginTransaction();
-            var current = ReadValue(connection, key, transaction) is { } stored ? CounterEncoding.Decode(key, stored) : 0;
+            // The batch's transaction holds the write lock (BEGIN IMMEDIATE) before this reads, so no other process can
+            // interleave, and the read sees the writes queued before this one.
+            var current = ReadValue(connection, key, null) is { } stored ? CounterEncoding.Decode(key, stored) : 0;
             next = CounterEncoding.Add(key, current, delta);
-            Upsert(connection, key, CounterEncoding.Encode(next), transaction);
-            transaction.Commit();
+            Upsert(connection, key, CounterEncoding.Encode(next), null);
         });
         return next;
     }
@@ -173,7 +174,7 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         }
 
         var swapped = false;
-        Write("cas-swap", connection =>
+        Write("cas-swap", value.Length, connection =>
         {
             var command = Bind(connection.Command(expectedVersion is null ? Statement.InsertIfAbsent : Statement.SwapIfVersion), key);
             command.Parameters[Sql.Value].Value = value;
@@ -235,41 +236,23 @@ internal sealed class SqliteStore(SqliteDatabase database, string label) : IKeyV
         }
     }
 
-    private void Write(string operation, Action<PooledConnection> action)
+    // Group commit (WriteQueue): the write runs in the database's next batch, on its writer connection, and this returns
+    // once that batch is committed and fsynced, or with this write's own failure.
+    private void Write(string operation, long bytes, Action<PooledConnection> action)
     {
-        PooledConnection? connection = null;
-        try
+        switch (database.Writes.Submit(action, bytes))
         {
-            connection = database.Rent();
-            connection.BoundWaits(database.LockWait);
-            database.EnsureWritable(connection);
-
-            // In-process writers take turns here; the wait for a turn ends at the request's deadline too.
-            if (!database.WriteGate.TryEnter(KeyValueDeadline.Bound(Timeout.InfiniteTimeSpan)))
-            {
-                throw new KeyValueException(KeyValueErrorKind.Io, $"SQLite {operation} failed for store '{Label}': other writers held the database until the request's deadline; retry");
-            }
-
-            try
-            {
-                action(connection);
-            }
-            finally
-            {
-                database.WriteGate.Exit();
-            }
-        }
-        catch (SqliteException ex)
-        {
-            connection?.Broken = true;
-            throw Failure(operation, ex);
-        }
-        finally
-        {
-            if (connection is not null)
-            {
-                database.Return(connection);
-            }
+            case null:
+                return;
+            case SqliteException ex:
+                throw Failure(operation, ex);
+            case WriteNotStartedException:
+                throw new KeyValueException(
+                    KeyValueErrorKind.Io,
+                    $"SQLite {operation} failed for store '{Label}': other writes held the database until the request's deadline, so this one was not started and wrote nothing; retry");
+            case var other:
+                ExceptionDispatchInfo.Throw(other); // the write's own failure, such as a value that is not a counter
+                return;
         }
     }
 

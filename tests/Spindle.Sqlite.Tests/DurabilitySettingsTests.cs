@@ -38,6 +38,63 @@ public sealed class DurabilitySettingsTests : IDisposable
         }
     }
 
+    // Issue #10: every write commits on the group-commit queue's connection, so it is the one that must fsync.
+    [Fact]
+    public void The_writer_connection_commits_with_fsync_in_wal_mode()
+    {
+        using var database = SqliteDatabase.OpenFile(Path.Combine(_folder.Path, "kv.db"));
+        database.Open("default").Set("k", [1]);
+
+        var writer = database.Writes.Connection;
+        Assert.NotNull(writer);
+        Assert.Equal(Full, Pragma(writer.Connection, "synchronous"));
+        Assert.Equal("wal", Pragma(writer.Connection, "journal_mode"));
+    }
+
+    // Issue #10: a write is acknowledged only once its batch is committed. Another connection sees only committed data,
+    // so every key must be readable there the moment its Set returns; with synchronous=FULL (checked above) that
+    // commit is fsynced. And the batches share commits: fewer commits than acknowledged writes.
+    [Fact]
+    public void Every_acknowledged_write_is_committed_when_it_returns()
+    {
+        const int Writers = 32;
+        const int WritesEach = 20;
+        var path = Path.Combine(_folder.Path, "kv.db");
+        using var database = SqliteDatabase.OpenFile(path);
+        var store = database.Open("default");
+        store.Set("schema", [0]);
+        var commitsBefore = database.Writes.Commits;
+        var missing = new System.Collections.Concurrent.ConcurrentBag<string>();
+
+        using var ready = new Barrier(Writers);
+        var threads = Enumerable.Range(0, Writers).Select(w => new Thread(() =>
+        {
+            using var observer = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=false");
+            observer.Open();
+            using var read = observer.CreateCommand();
+            read.CommandText = "SELECT count(*) FROM spin_key_value WHERE store = 'default' AND key = $key";
+            var key = read.Parameters.Add("$key", SqliteType.Text);
+            ready.SignalAndWait();
+            for (var i = 0; i < WritesEach; i++)
+            {
+                var name = $"w{w}-{i}";
+                store.Set(name, [1]);
+                key.Value = name;
+                if ((long)read.ExecuteScalar()! != 1)
+                {
+                    missing.Add(name);
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Empty(missing);
+        var commits = database.Writes.Commits - commitsBefore;
+        Assert.Equal(Writers * WritesEach, database.Writes.CommittedWrites - 1);
+        Assert.True(commits < Writers * WritesEach, $"{commits} commits for {Writers * WritesEach} concurrent writes: no batching");
+    }
+
     [Fact]
     public void A_file_spin_created_in_rollback_mode_is_switched_to_wal_on_open()
     {
