@@ -189,13 +189,20 @@ internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? dead
             return false;
         }
 
-        var writer = response.Writer;
+        return WriteAndWait(response.Writer, bytes, deadline, "the client did not take the response body before the request deadline");
+    }
+
+    /// <summary>
+    /// Writes into a body pipe and waits, on the guest's own thread (docs/threading.md), while the reader is behind:
+    /// the backpressure a slow peer puts on the guest, bounded by the request deadline (then a trap naming
+    /// <paramref name="late"/>). <see langword="false"/> when the reader has gone.
+    /// </summary>
+    internal static bool WriteAndWait(PipeWriter writer, ReadOnlySpan<byte> bytes, long? deadline, string late)
+    {
         writer.Write(bytes);
         using var timeout = WasiDeadline.Token(deadline);
         try
         {
-            // Guest code runs on a dedicated guest thread (docs/threading.md): waiting here is the backpressure a
-            // slow client puts on the guest, bounded by the request deadline.
 #pragma warning disable VSTHRD002
             var result = writer.FlushAsync(timeout?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult();
 #pragma warning restore VSTHRD002
@@ -203,7 +210,7 @@ internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? dead
         }
         catch (OperationCanceledException)
         {
-            throw new ComponentTrapException("the client did not take the response body before the request deadline");
+            throw new ComponentTrapException(late);
         }
     }
 }

@@ -156,21 +156,7 @@ internal sealed class RequestBody : OutgoingBody
                 return true;
             }
 
-            var writer = body._pipe.Writer;
-            writer.Write(bytes);
-            using var timeout = WasiDeadline.Token(deadline);
-            try
-            {
-                // On the guest's own thread: a slow server holds back the guest, bounded by the request deadline.
-#pragma warning disable VSTHRD002
-                var result = writer.FlushAsync(timeout?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult();
-#pragma warning restore VSTHRD002
-                return !result.IsCompleted;
-            }
-            catch (OperationCanceledException)
-            {
-                throw new ComponentTrapException("the server did not take the outgoing request body before the request deadline");
-            }
+            return BodyOutputStream.WriteAndWait(body._pipe.Writer, bytes, deadline, "the server did not take the outgoing request body before the request deadline");
         }
     }
 
