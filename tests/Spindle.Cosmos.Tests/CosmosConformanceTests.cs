@@ -34,12 +34,3 @@ public sealed class CosmosSpinLayoutStoreTests(CosmosServer server) : KeyValueSt
         return new AppScopedLabels(server, CosmosStoreOptions.BytesEncoding);
     }
 }
-
-public sealed class CosmosBase64StoreTests(CosmosServer server) : KeyValueStoreConformance
-{
-    protected override IKeyValueStoreManager CreateManager()
-    {
-        server.RequireOrSkip();
-        return new AppScopedLabels(server, CosmosStoreOptions.Base64Encoding);
-    }
-}
