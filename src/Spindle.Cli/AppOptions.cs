@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spindle.Configuration;
 using Spindle.Core;
+using Spindle.Cosmos;
 using Spindle.Postgres;
 using Spindle.Redis;
 using Spindle.Sqlite;
@@ -144,17 +145,19 @@ internal sealed class AppOptions
         var provider = new SqliteStoreProvider();
         var redis = new RedisStoreProvider();
         var postgres = new PostgresStoreProvider();
+        var cosmos = new CosmosStoreProvider();
         try
         {
             // Every backend this build serves; each replaces Configuration's placeholder for its type.
-            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, postgres, new InMemoryStoreProvider()] });
-            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis, postgres]);
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, postgres, cosmos, new InMemoryStoreProvider()] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis, postgres, cosmos]);
         }
         catch
         {
             provider.Dispose();
             redis.Dispose();
             postgres.Dispose();
+            cosmos.Dispose();
             throw;
         }
     }

@@ -257,6 +257,22 @@ public sealed class KvConfigurationTests : IDisposable
     {
         var config = _temp.WriteFile("runtime-config.toml", """
             [key_value_store.cache]
+            type = "aws_dynamo"
+            region = "us-east-1"
+            table = "kv"
+            """);
+
+        var result = await KvAsync("get", "k", "-s", "cache", "--runtime-config-file", config);
+
+        result.AssertError(3, "'cache'", "\"aws_dynamo\"", "cannot serve");
+    }
+
+    // Issue #7: the CLI serves azure_cosmos; a Spin config without key (Azure AD) names the file, the table and the fix.
+    [Fact]
+    public async Task Cosmos_store_without_key_names_the_file_and_says_to_add_the_key()
+    {
+        var config = _temp.WriteFile("runtime-config.toml", """
+            [key_value_store.cache]
             type = "azure_cosmos"
             account = "acct"
             database = "db"
@@ -265,7 +281,7 @@ public sealed class KvConfigurationTests : IDisposable
 
         var result = await KvAsync("get", "k", "-s", "cache", "--runtime-config-file", config);
 
-        result.AssertError(3, "'cache'", "\"azure_cosmos\"", "cannot serve");
+        result.AssertError(2, config, "key_value_store.cache", "add key = ");
     }
 
     private string WriteManifest(string stores) => _temp.WriteFile("spin.toml", $"""
