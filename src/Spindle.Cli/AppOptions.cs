@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spindle.Configuration;
 using Spindle.Core;
+using Spindle.Cosmos;
 using Spindle.DynamoDb;
 using Spindle.Postgres;
 using Spindle.Redis;
@@ -146,11 +147,12 @@ internal sealed class AppOptions
         var redis = new RedisStoreProvider();
         var postgres = new PostgresStoreProvider();
         var dynamo = new DynamoStoreProvider();
+        var cosmos = new CosmosStoreProvider();
         try
         {
             // Every backend this build serves; each replaces Configuration's placeholder for its type.
-            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, postgres, dynamo, new InMemoryStoreProvider()] });
-            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis, postgres, dynamo]);
+            var stores = StoreConfiguration.Build(setup.Stores with { Providers = [provider, redis, postgres, dynamo, cosmos, new InMemoryStoreProvider()] });
+            return new LoadedApp(setup.Manifest, setup.RuntimeConfig, stores, [provider, redis, postgres, dynamo, cosmos]);
         }
         catch
         {
@@ -158,6 +160,7 @@ internal sealed class AppOptions
             redis.Dispose();
             postgres.Dispose();
             dynamo.Dispose();
+            cosmos.Dispose();
             throw;
         }
     }
