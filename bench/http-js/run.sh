@@ -28,8 +28,10 @@ command -v wrk >/dev/null || { echo "run.sh: wrk is required (apt-get install -y
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
 pids=()
+# Each server runs in its own process group (setsid), and the whole group is stopped: jco serve runs the component
+# in a child node process that would outlive its parent (and load the next measurement) if only the parent died.
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -76,13 +78,13 @@ measure() {
   awk '/Requests\/sec/ {print $2}' <<<"$out"
 }
 
-XDG_CACHE_HOME="$work/cache" "$work/cli/spindle" up -f "$work/app" --listen "127.0.0.1:$SPINDLE_PORT" >"$work/spindle.log" 2>&1 &
+XDG_CACHE_HOME="$work/cache" setsid "$work/cli/spindle" up -f "$work/app" --listen "127.0.0.1:$SPINDLE_PORT" >"$work/spindle.log" 2>&1 &
 pids+=($!)
 wait_ready "$SPINDLE_PORT" "${pids[-1]}"
 spindle_rps=$(measure "$SPINDLE_PORT")
-kill "${pids[-1]}"
+kill -- "-${pids[-1]}"
 
-"$tools/node_modules/.bin/jco" serve --isolate-requests instance --port "$JCO_PORT" --host 127.0.0.1 "$work/app/app.wasm" >"$work/jco.log" 2>&1 &
+setsid "$tools/node_modules/.bin/jco" serve --isolate-requests instance --port "$JCO_PORT" --host 127.0.0.1 "$work/app/app.wasm" >"$work/jco.log" 2>&1 &
 pids+=($!)
 wait_ready "$JCO_PORT" "${pids[-1]}"
 jco_rps=$(measure "$JCO_PORT")
