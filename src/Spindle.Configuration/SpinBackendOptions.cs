@@ -1,9 +1,10 @@
 namespace Spindle.Configuration;
 
-// The options of Spin's store types whose backends Spindle does not ship yet. They are parsed and checked exactly
-// like a real provider's, so a runtime config written for Spin loads unchanged; a store of such a type answers every
+// The options of Spin's store types for a host that embeds Configuration without the backend project of the type
+// (the spindle CLI registers all of them: Spindle.Redis, Spindle.Cosmos, Spindle.DynamoDb). They are parsed and
+// checked like Spin's, so a runtime config written for Spin loads unchanged; a store of such a type answers every
 // open with an io error that says so. A backend project replaces its placeholder by registering a provider of the
-// same type.
+// same type, with its own options record (which may add Spindle's options, such as endpoint).
 
 /// <summary>Spin's <c>redis</c> options.</summary>
 internal sealed record RedisOptions(string Url);
