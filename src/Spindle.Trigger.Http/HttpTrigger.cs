@@ -176,8 +176,7 @@ public sealed class HttpTrigger : IAsyncDisposable
         catch (GuestInvocationException ex)
         {
             Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+            await WriteComponentFailedAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -216,8 +215,7 @@ public sealed class HttpTrigger : IAsyncDisposable
             await response.Body.CompleteAsync(ex).ConfigureAwait(false);
             Log.ResponseNotStarted(_logger, ex, request.Method, path, route.Component.Id, ex.Message);
             context.Response.Headers.Clear();
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+            await WriteComponentFailedAsync(context).ConfigureAwait(false);
         }
         catch (IOException ex) when (!context.RequestAborted.IsCancellationRequested)
         {
@@ -240,6 +238,13 @@ public sealed class HttpTrigger : IAsyncDisposable
         {
             Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
         }
+    }
+
+    // The answer a client gets when its request's component failed (the log says why, the client does not).
+    private static Task WriteComponentFailedAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        return context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted);
     }
 
     private bool StartWasiHttpResponse(HttpContext context, HttpRoute route, WasiHttpGuestResponse response)
@@ -325,8 +330,7 @@ public sealed class HttpTrigger : IAsyncDisposable
             catch (GuestInvocationException ex)
             {
                 Log.GuestFailed(_logger, ex, request.Method, path, ex.ComponentId, ex.Failure.ToString(), ex.Message);
-                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                await context.Response.WriteAsync("internal server error: the component failed; see the server log\n", context.RequestAborted).ConfigureAwait(false);
+                await WriteComponentFailedAsync(context).ConfigureAwait(false);
                 return;
             }
 
