@@ -194,9 +194,7 @@ internal sealed class OutgoingExchange : IDisposable
     public OutgoingExchange(OutgoingHttp outgoing, HttpRequestMessage request, TimeSpan? firstByte, TimeSpan? betweenBytes, long? deadline)
     {
         _betweenBytes = betweenBytes;
-        _lifetime = deadline is { } at
-            ? new CancellationTokenSource(TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency))
-            : new CancellationTokenSource();
+        _lifetime = WasiDeadline.Token(deadline) ?? new CancellationTokenSource();
         _send = SendAsync(outgoing.Client, request, firstByte, _lifetime.Token);
         Ready = new TaskPollable(_send);
     }

@@ -160,7 +160,7 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
     {
         var pending = _pending ?? reader.ReadAsync().AsTask();
         _pending = null;
-        var wait = deadline is { } at ? TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency) : Timeout.InfiniteTimeSpan;
+        var wait = WasiDeadline.Remaining(deadline);
 
         // A dedicated guest thread waits for the body to arrive (docs/threading.md), at most until the deadline.
         if (!((IAsyncResult)pending).AsyncWaitHandle.WaitOne(wait))
@@ -281,7 +281,10 @@ internal sealed record WasiError(string Message);
 internal static class WasiDeadline
 {
     /// <summary>A source cancelled at <paramref name="deadline"/>, or <see langword="null"/> when there is none.</summary>
-    public static CancellationTokenSource? Token(long? deadline) => deadline is { } at
-        ? new CancellationTokenSource(TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency))
-        : null;
+    public static CancellationTokenSource? Token(long? deadline) => deadline is null ? null : new CancellationTokenSource(Remaining(deadline));
+
+    /// <summary>The time left until <paramref name="deadline"/> (zero once past), or infinite when there is none.</summary>
+    public static TimeSpan Remaining(long? deadline) => deadline is { } at
+        ? TimeSpan.FromSeconds((double)Math.Max(0, at - System.Diagnostics.Stopwatch.GetTimestamp()) / System.Diagnostics.Stopwatch.Frequency)
+        : Timeout.InfiniteTimeSpan;
 }
