@@ -75,6 +75,7 @@ public sealed class OutgoingHttpTests : IDisposable
             }));
             Assert.Equal("abc"u8.ToArray(), received);
             Assert.Contains("between-bytes-timeout", error.Message, StringComparison.Ordinal);
+            Assert.Equal("connection-read-timeout", HttpErrorCode(error));
         }
 
         await server;
@@ -165,6 +166,47 @@ public sealed class OutgoingHttpTests : IDisposable
 
         return text.ToString();
     }
+
+    [Fact]
+    public async Task A_body_cut_short_by_the_server_is_HTTP_response_incomplete_for_http_error_code()
+    {
+        var server = Task.Run(
+            async () =>
+            {
+                using var socket = await _listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
+                await ReadHeadAsync(socket);
+                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"u8.ToArray(), TestContext.Current.CancellationToken);
+                socket.Shutdown(SocketShutdown.Both); // 7 bytes short
+            },
+            TestContext.Current.CancellationToken);
+        using var exchange = Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Port}/"));
+        var response = Assert.IsType<IncomingHttpResponse>(((Variant)(await Result(exchange)).Payload!).Payload);
+        using (response)
+        {
+            using var body = response.Consume()!;
+            var buffer = new byte[16];
+            var error = Assert.Throws<WasiStreamException>((Action)(() =>
+            {
+                while (body.Stream.BlockingRead(buffer, Deadline) >= 0)
+                {
+                }
+            }));
+            Assert.Equal("HTTP-response-incomplete", HttpErrorCode(error));
+        }
+
+        await server;
+    }
+
+    [Fact]
+    public void A_stream_error_that_is_not_from_an_http_body_has_no_http_error_code()
+    {
+        Assert.Null(_http.ErrorCodeOf(new WasiError("reading stdin failed", new IOException("broken pipe"))));
+        Assert.Null(_http.ErrorCodeOf(new WasiError("no cause")));
+    }
+
+    // What http-error-code answers for the wasi:io error a failed read becomes.
+    private string? HttpErrorCode(WasiStreamException error) =>
+        _http.ErrorCodeOf(new WasiError(error.Message, error.InnerException)) is { } code ? _http.ErrorCode.Cases[code.Case].Name : null;
 
     private async Task<Variant> Result(OutgoingExchange exchange)
     {

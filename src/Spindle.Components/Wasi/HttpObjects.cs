@@ -179,39 +179,117 @@ internal sealed class ResponseBody(OutgoingHttpResponse response) : OutgoingBody
     public override void Abort(string reason) => response.Abort(reason);
 }
 
-/// <summary>The output stream over an outgoing body: writes go into its pipe, waiting (up to the deadline) for room.</summary>
-internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? deadline) : OutputStream
+/// <summary>The output stream over an outgoing response's body: what the guest writes streams to the client.</summary>
+internal sealed class BodyOutputStream(OutgoingHttpResponse response, long? deadline)
+    : PipeOutputStream(deadline, "the client did not take the response body before the request deadline")
 {
+    protected override PipeWriter? Writer => response.Finished ? null : response.Writer;
+}
+
+/// <summary>
+/// An output stream into a pipe that a peer (the client, a server) reads, with <c>wasi:io/streams</c> backpressure:
+/// <c>check-write</c> is 0 and <c>subscribe</c> not ready while the peer is behind (the pipe past its pause
+/// threshold), and a <c>write</c> within the permit never waits. A guest that writes without asking waits instead, on
+/// its own thread (docs/threading.md), until the peer catches up or the request deadline passes (then a trap naming
+/// the late peer), so what the host holds stays bounded either way.
+/// </summary>
+internal abstract class PipeOutputStream(long? deadline, string late) : OutputStream
+{
+    // What check-write permits while the peer keeps up: the pipe's pause threshold, so one permitted write fills it
+    // at most once.
+    private const ulong WriteBudget = 64 * 1024;
+
+    // The flush of the last write while the peer has not taken enough of it; null once it has.
+    private Task<FlushResult>? _flushing;
+    private bool _readerGone;
+
+    /// <summary>The pipe's writer, or <see langword="null"/> once the body has ended.</summary>
+    protected abstract PipeWriter? Writer { get; }
+
+    public override bool IsClosed => Writer is null || PeerGone();
+
+    public override ulong CheckWrite() => IsClosed || Behind() ? 0 : WriteBudget;
+
     public override bool Write(ReadOnlySpan<byte> bytes)
     {
-        if (response.Finished)
+        if (Behind())
+        {
+            WaitForPeer();
+        }
+
+        if (Writer is not { } writer || PeerGone())
         {
             return false;
         }
 
-        return WriteAndWait(response.Writer, bytes, deadline, "the client did not take the response body before the request deadline");
+        writer.Write(bytes);
+        var flush = writer.FlushAsync();
+        if (flush.IsCompletedSuccessfully)
+        {
+            _readerGone |= flush.Result.IsCompleted;
+        }
+        else
+        {
+            _flushing = flush.AsTask();
+        }
+
+        return true;
     }
 
-    /// <summary>
-    /// Writes into a body pipe and waits, on the guest's own thread (docs/threading.md), while the reader is behind:
-    /// the backpressure a slow peer puts on the guest, bounded by the request deadline (then a trap naming
-    /// <paramref name="late"/>). <see langword="false"/> when the reader has gone.
-    /// </summary>
-    internal static bool WriteAndWait(PipeWriter writer, ReadOnlySpan<byte> bytes, long? deadline, string late)
+    // Every write is flushed into the pipe as it is made; there is nothing more to start.
+    public override bool Flush() => !IsClosed;
+
+    public override bool BlockingFlush()
     {
-        writer.Write(bytes);
-        using var timeout = WasiDeadline.Token(deadline);
-        try
+        WaitForPeer();
+        return !IsClosed;
+    }
+
+    public override Pollable Subscribe() => new Writable(this);
+
+    // Whether the last write's flush still waits for the peer; observes its end once it has ended.
+    private bool Behind()
+    {
+        if (_flushing is not { } flushing)
         {
-#pragma warning disable VSTHRD002
-            var result = writer.FlushAsync(timeout?.Token ?? CancellationToken.None).AsTask().GetAwaiter().GetResult();
-#pragma warning restore VSTHRD002
-            return !result.IsCompleted;
+            return false;
         }
-        catch (OperationCanceledException)
+
+        if (!flushing.IsCompleted)
+        {
+            return true;
+        }
+
+        _flushing = null;
+#pragma warning disable VSTHRD002 // completed already
+        _readerGone |= !flushing.IsCompletedSuccessfully || flushing.Result.IsCompleted;
+#pragma warning restore VSTHRD002
+        return false;
+    }
+
+    private bool PeerGone() => !Behind() && _readerGone;
+
+    private void WaitForPeer()
+    {
+        // A guest thread waiting for its peer, bounded by the deadline (docs/threading.md); WaitAny, unlike Wait, does
+        // not throw for a flush that failed, which Behind() then observes as the peer gone.
+#pragma warning disable VSTHRD002
+        if (_flushing is { } flushing && Task.WaitAny([flushing], WasiDeadline.Remaining(deadline)) < 0)
+#pragma warning restore VSTHRD002
         {
             throw new ComponentTrapException(late);
         }
+
+        Behind();
+    }
+
+    private sealed class Writable(PipeOutputStream stream) : Pollable
+    {
+        public override bool IsReady => !stream.Behind();
+
+#pragma warning disable VSTHRD003, VSTHRD114 // only waited on (Task.WaitAny), on a guest thread; null when ready already
+        internal override Task? WhenReady => stream.Behind() ? stream._flushing : null;
+#pragma warning restore VSTHRD003, VSTHRD114
     }
 }
 

@@ -136,27 +136,26 @@ internal sealed class RequestBody : OutgoingBody
         return new Content(_beforeSend.WrittenSpan.ToArray(), _pipe.Reader);
     }
 
-    private sealed class Output(RequestBody body, long? deadline) : OutputStream
+    // Before handle, writes are kept in memory; from then on they go into the pipe the connection reads.
+    private sealed class Output(RequestBody body, long? deadline)
+        : PipeOutputStream(deadline, "the server did not take the outgoing request body before the request deadline")
     {
+        protected override PipeWriter? Writer => body._ended ? null : body._pipe.Writer;
+
         public override bool Write(ReadOnlySpan<byte> bytes)
         {
-            if (body._ended)
+            if (body._sending || body._ended)
             {
-                return false;
+                return base.Write(bytes);
             }
 
-            if (!body._sending)
+            if (body._beforeSend.WrittenCount + bytes.Length > MaxBufferedBeforeSend)
             {
-                if (body._beforeSend.WrittenCount + bytes.Length > MaxBufferedBeforeSend)
-                {
-                    throw new WasiStreamException($"an outgoing request body may hold at most {MaxBufferedBeforeSend} bytes before outgoing-handler.handle is called; call handle first and then write the body");
-                }
-
-                body._beforeSend.Write(bytes);
-                return true;
+                throw new WasiStreamException($"an outgoing request body may hold at most {MaxBufferedBeforeSend} bytes before outgoing-handler.handle is called; call handle first and then write the body");
             }
 
-            return BodyOutputStream.WriteAndWait(body._pipe.Writer, bytes, deadline, "the server did not take the outgoing request body before the request deadline");
+            body._beforeSend.Write(bytes);
+            return true;
         }
     }
 
@@ -359,7 +358,7 @@ internal sealed class IncomingHttpResponse : IDisposable
                         }
                         catch (OperationCanceledException) when (!lifetime.IsCancellationRequested && betweenBytes is { } limit2)
                         {
-                            throw new IOException($"the server sent nothing within the between-bytes-timeout of {limit2.TotalMilliseconds} ms");
+                            throw new IncomingBodyException($"the server sent nothing within the between-bytes-timeout of {limit2.TotalMilliseconds} ms", "connection-read-timeout", null);
                         }
                     }
 
@@ -380,8 +379,14 @@ internal sealed class IncomingHttpResponse : IDisposable
         }
         catch (Exception ex)
         {
+            var (errorCase, payload) = ex switch
+            {
+                IncomingBodyException body => (body.ErrorCase, body.Payload),
+                OperationCanceledException => ("HTTP-response-timeout", null),
+                _ => OutgoingErrors.Classify(ex),
+            };
             var reason = ex is OperationCanceledException ? "the outgoing request ended (its instance ended or its deadline passed)" : ex.Message;
-            await writer.CompleteAsync(new IOException($"reading the response body failed: {reason}")).ConfigureAwait(false);
+            await writer.CompleteAsync(new IncomingBodyException($"reading the response body failed: {reason}", errorCase, payload)).ConfigureAwait(false);
         }
         finally
         {
@@ -412,6 +417,14 @@ internal sealed class ResponseBodyStream(PipeInputStream inner, CancellationToke
     }
 }
 
+/// <summary>A response body that failed as it arrived, with the <c>error-code</c> case (and payload) that says how, for <c>http-error-code</c>.</summary>
+internal sealed class IncomingBodyException(string message, string errorCase, object? payload) : IOException(message)
+{
+    public string ErrorCase { get; } = errorCase;
+
+    public object? Payload { get; } = payload;
+}
+
 /// <summary>How a failed send maps to <c>error-code</c>.</summary>
 internal static class OutgoingErrors
 {
@@ -438,24 +451,10 @@ internal static class OutgoingErrors
                         SocketError.ConnectionReset or SocketError.ConnectionAborted => ("connection-terminated", null),
                         _ => ("internal-error", Variant.Some(socket.Message)),
                     };
-                case HttpRequestException http when http.HttpRequestError != HttpRequestError.Unknown:
-                    switch (http.HttpRequestError)
-                    {
-                        case HttpRequestError.NameResolutionError:
-                            return ("DNS-error", new object?[] { Variant.Some(http.Message), Variant.None });
-                        case HttpRequestError.SecureConnectionError:
-                            return ("TLS-protocol-error", null);
-                        case HttpRequestError.ResponseEnded:
-                            return ("HTTP-response-incomplete", null);
-                        case HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError:
-                            return ("HTTP-protocol-error", null);
-                        case HttpRequestError.ConfigurationLimitExceeded:
-                            return ("HTTP-response-header-section-size", Variant.None);
-                        case HttpRequestError.ConnectionError when e.InnerException is null:
-                            return ("destination-unavailable", null);
-                    }
-
-                    break;
+                case HttpRequestException http when FromRequestError(http.HttpRequestError, http.Message, e.InnerException is null) is { } classified:
+                    return classified;
+                case HttpIOException io when FromRequestError(io.HttpRequestError, io.Message, e.InnerException is null) is { } classified:
+                    return classified; // a body that broke off as it was read
                 case OperationCanceledException:
                     return ("HTTP-response-timeout", null);
             }
@@ -463,4 +462,15 @@ internal static class OutgoingErrors
 
         return ("internal-error", Variant.Some(failure.Message));
     }
+
+    private static (string Case, object? Payload)? FromRequestError(HttpRequestError error, string message, bool innermost) => error switch
+    {
+        HttpRequestError.NameResolutionError => ("DNS-error", new object?[] { Variant.Some(message), Variant.None }),
+        HttpRequestError.SecureConnectionError => ("TLS-protocol-error", null),
+        HttpRequestError.ResponseEnded => ("HTTP-response-incomplete", null),
+        HttpRequestError.InvalidResponse or HttpRequestError.HttpProtocolError => ("HTTP-protocol-error", null),
+        HttpRequestError.ConfigurationLimitExceeded => ("HTTP-response-header-section-size", Variant.None),
+        HttpRequestError.ConnectionError when innermost => ("destination-unavailable", null),
+        _ => null,
+    };
 }

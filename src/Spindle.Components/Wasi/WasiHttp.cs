@@ -211,6 +211,8 @@ public sealed class WasiHttp
         {
             if (message.Content is null || !message.Content.Headers.TryAddWithoutValidation(name, text))
             {
+                // The request is never sent, so its body must fail for the guest still writing it, as for a denial.
+                request.Body?.Abort($"the request was not sent: its header '{name}' was refused");
                 message.Dispose();
                 return Variant.Err(Error("HTTP-request-header-size", new object?[] { Variant.Some(name), Variant.None }));
             }
@@ -365,8 +367,13 @@ public sealed class WasiHttp
             return Variant.Some(first ? Variant.Ok(Variant.Ok(Variant.None)) : Variant.Err(null));
         });
 
-        Types.DefineFunction("http-error-code", Func(ValType.Option(ErrorCode), ("err", ValType.Borrow(_wasi.Error))), (_, _) => Variant.None);
+        Types.DefineFunction("http-error-code", Func(ValType.Option(ErrorCode), ("err", ValType.Borrow(_wasi.Error))), (_, a) =>
+            ErrorCodeOf((WasiError)a[0]!) is { } code ? Variant.Some(code) : Variant.None);
     }
+
+    /// <summary>The <c>error-code</c> of a stream error that an HTTP body failure caused; <see langword="null"/> for any other.</summary>
+    internal Variant? ErrorCodeOf(WasiError error) =>
+        error.Cause is IncomingBodyException body ? Error(body.ErrorCase, body.Payload) : null;
 
     private void DefineOutgoingResponse()
     {

@@ -248,7 +248,7 @@ public sealed class WasiPreview2
         }
         catch (WasiStreamException ex)
         {
-            return Variant.Err(new Variant(0, new WasiError(ex.Message)));
+            return Variant.Err(new Variant(0, new WasiError(ex.Message, ex.InnerException)));
         }
 
         return read < 0 ? Variant.Err(new Variant(1, null)) : Variant.Ok(read == buffer.Length ? buffer : buffer[..read]);
@@ -265,23 +265,24 @@ public sealed class WasiPreview2
         var self = ("self", (ValType)ValType.Borrow(OutputStream));
         var unit = ValType.Result(null, StreamError);
         var closed = Variant.Err(new Variant(1, null));
-        streams.DefineFunction("[method]output-stream.check-write", Func(ValType.Result(ValType.U64, StreamError), self), (_, a) => Variant.Ok(((OutputStream)a[0]!).CheckWrite()));
+        streams.DefineFunction("[method]output-stream.check-write", Func(ValType.Result(ValType.U64, StreamError), self), (_, a) =>
+            a[0] is OutputStream { IsClosed: true } ? closed : Variant.Ok(((OutputStream)a[0]!).CheckWrite()));
         streams.DefineFunction("[method]output-stream.write", Func(unit, self, ("contents", ValType.Bytes)), (_, a) =>
             ((OutputStream)a[0]!).Write((byte[])a[1]!) ? Variant.OkUnit : closed);
         streams.DefineFunction("[method]output-stream.blocking-write-and-flush", Func(unit, self, ("contents", ValType.Bytes)), (_, a) =>
         {
             var stream = (OutputStream)a[0]!;
-            return stream.Write((byte[])a[1]!) && stream.Flush() ? Variant.OkUnit : closed;
+            return stream.Write((byte[])a[1]!) && stream.BlockingFlush() ? Variant.OkUnit : closed;
         });
         streams.DefineFunction("[method]output-stream.flush", Func(unit, self), (_, a) => ((OutputStream)a[0]!).Flush() ? Variant.OkUnit : closed);
-        streams.DefineFunction("[method]output-stream.blocking-flush", Func(unit, self), (_, a) => ((OutputStream)a[0]!).Flush() ? Variant.OkUnit : closed);
+        streams.DefineFunction("[method]output-stream.blocking-flush", Func(unit, self), (_, a) => ((OutputStream)a[0]!).BlockingFlush() ? Variant.OkUnit : closed);
         streams.DefineFunction("[method]output-stream.subscribe", Func(ValType.Own(Pollable), self), (_, a) => ((OutputStream)a[0]!).Subscribe());
         streams.DefineFunction("[method]output-stream.write-zeroes", Func(unit, self, ("len", ValType.U64)), (_, a) =>
             ((OutputStream)a[0]!).Write(new byte[(int)Math.Min((ulong)a[1]!, 1 << 20)]) ? Variant.OkUnit : closed);
         streams.DefineFunction("[method]output-stream.blocking-write-zeroes-and-flush", Func(unit, self, ("len", ValType.U64)), (_, a) =>
         {
             var stream = (OutputStream)a[0]!;
-            return stream.Write(new byte[(int)Math.Min((ulong)a[1]!, 1 << 20)]) && stream.Flush() ? Variant.OkUnit : closed;
+            return stream.Write(new byte[(int)Math.Min((ulong)a[1]!, 1 << 20)]) && stream.BlockingFlush() ? Variant.OkUnit : closed;
         });
         var splice = Func(ValType.Result(ValType.U64, StreamError), self, ("src", ValType.Borrow(InputStream)), ("len", ValType.U64));
         HostFunctionBody spliceBody = (_, a) =>

@@ -116,6 +116,12 @@ public sealed class WasiStreamException : Exception
         : base(message)
     {
     }
+
+    /// <summary>Creates the exception with the failure behind it, which an interface may describe further (<c>wasi:http</c>'s <c>http-error-code</c>).</summary>
+    public WasiStreamException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>
@@ -158,7 +164,7 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
     /// <inheritdoc/>
     public override int BlockingRead(Span<byte> buffer, long? deadline)
     {
-        var pending = _pending ?? reader.ReadAsync().AsTask();
+        var pending = _pending ?? StartReadAsync();
         _pending = null;
         var wait = WasiDeadline.Remaining(deadline);
 
@@ -199,7 +205,21 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         }
     }
 
-    private Task WhenReadableAsync() => _pending ??= reader.ReadAsync().AsTask();
+    private Task WhenReadableAsync() => _pending ??= StartReadAsync();
+
+    // A read of a pipe whose writer failed throws at once rather than returning a faulted task; as a task, the
+    // failure reaches the guest as a stream error (through Result) instead of escaping the host call as a trap.
+    private Task<System.IO.Pipelines.ReadResult> StartReadAsync()
+    {
+        try
+        {
+            return reader.ReadAsync().AsTask();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            return Task.FromException<System.IO.Pipelines.ReadResult>(ex);
+        }
+    }
 
     private System.IO.Pipelines.ReadResult Result(Task<System.IO.Pipelines.ReadResult> completed)
     {
@@ -215,7 +235,7 @@ public sealed class PipeInputStream(System.IO.Pipelines.PipeReader reader, long 
         }
     }
 
-    private WasiStreamException Failed(Exception ex) => new($"reading {what} failed: {ex.Message}");
+    private WasiStreamException Failed(Exception ex) => new($"reading {what} failed: {ex.Message}", ex);
 
     private int Take(System.IO.Pipelines.ReadResult result, Span<byte> buffer)
     {
@@ -257,8 +277,14 @@ public abstract class OutputStream
     /// <summary>Writes the bytes; returns <see langword="false"/> when the stream is closed.</summary>
     public abstract bool Write(ReadOnlySpan<byte> bytes);
 
-    /// <summary>Flushes buffered bytes; returns <see langword="false"/> when the stream is closed.</summary>
+    /// <summary>Starts flushing buffered bytes without waiting; returns <see langword="false"/> when the stream is closed.</summary>
     public virtual bool Flush() => true;
+
+    /// <summary>Flushes buffered bytes and waits until they are taken; returns <see langword="false"/> when the stream is closed.</summary>
+    public virtual bool BlockingFlush() => Flush();
+
+    /// <summary>Whether the stream is closed: <c>check-write</c> then answers <c>closed</c>.</summary>
+    public virtual bool IsClosed => false;
 
     /// <summary>Ready when <see cref="CheckWrite"/> is non-zero.</summary>
     public virtual Pollable Subscribe() => Pollable.Ready;
@@ -274,8 +300,8 @@ internal sealed class SinkOutputStream(OutputSink? sink) : OutputStream
     }
 }
 
-/// <summary>A <c>wasi:io/error</c> value: what failed, for <c>to-debug-string</c>.</summary>
-internal sealed record WasiError(string Message);
+/// <summary>A <c>wasi:io/error</c> value: what failed, for <c>to-debug-string</c>, and the failure behind it, if any.</summary>
+internal sealed record WasiError(string Message, Exception? Cause = null);
 
 /// <summary>A WASI deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) as a cancellation source for host waits.</summary>
 internal static class WasiDeadline
