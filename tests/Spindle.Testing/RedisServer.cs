@@ -1,24 +1,30 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using StackExchange.Redis;
+using Xunit;
 
-[assembly: AssemblyFixture(typeof(Spindle.Redis.Tests.RedisServer))]
-
-namespace Spindle.Redis.Tests;
+namespace Spindle.Testing;
 
 /// <summary>
-/// A throw-away <c>redis-server</c> on a free port, without persistence, in a temp folder. The assembly fixture is
-/// shared by every test class; the outage tests start their own, because they stop it.
+/// A throw-away <c>redis-server</c> on a free port, in a temp folder: without persistence by default, or durable
+/// (<c>--appendonly yes --appendfsync always</c>: every acknowledged write is in the fsynced append-only file). Test
+/// projects use it as an assembly fixture shared by every test class; outage tests start their own, because they stop it.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
 
     private readonly TempDirectory _folder = new();
+    private readonly bool _durable;
     private Process? _process;
     private string? _missing;
     private string? _binary;
+
+    /// <summary>A server without persistence (the assembly fixture's constructor).</summary>
+    public RedisServer()
+    {
+    }
+
+    private RedisServer(bool durable) => _durable = durable;
 
     /// <summary>The port it listens on (loopback).</summary>
     public int Port { get; private set; }
@@ -30,12 +36,22 @@ public sealed class RedisServer : IAsyncLifetime
     public Process Process => _process ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts a server for one test; skips (or fails with CI=true) when redis-server is not installed.</summary>
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="durable">Keep every acknowledged write on disk (append-only file, fsync before each reply), so a
+    /// killed server loads it again in <see cref="StartAgainAsync"/>.</param>
+    public static async Task<RedisServer> StartAsync(bool durable = false)
     {
-        var server = new RedisServer();
-        await server.InitializeAsync();
-        server.RequireOrSkip();
-        return server;
+        var server = new RedisServer(durable);
+        try
+        {
+            await server.InitializeAsync();
+            server.RequireOrSkip();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask InitializeAsync()
@@ -48,15 +64,29 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         _binary = binary;
-        Port = FreePort();
-        await StartProcessAsync();
+        Port = Ports.Free();
+        await StartAgainAsync();
     }
 
-    /// <summary>Kills the server (no persistence: its data is gone) and starts a new one on the same port.</summary>
+    /// <summary>Kills the server (SIGKILL) and starts it again on the same port and folder: without persistence its
+    /// data is gone, a durable server loads what it acknowledged.</summary>
     public async Task RestartAsync()
     {
         Kill();
-        await StartProcessAsync();
+        await StartAgainAsync();
+    }
+
+    /// <summary>Kills the server with SIGKILL, as a crash would (no shutdown code runs), and waits until it is gone.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+
+        _process?.Dispose();
+        _process = null;
     }
 
     /// <summary>Sends a signal to the server, for example <c>STOP</c> so it stops answering, or <c>CONT</c>.</summary>
@@ -67,7 +97,8 @@ public sealed class RedisServer : IAsyncLifetime
         Assert.Equal(0, kill.ExitCode);
     }
 
-    private async Task StartProcessAsync()
+    /// <summary>Starts the server (again, after <see cref="Kill"/>) on the same port and folder, and waits until it answers.</summary>
+    public async Task StartAgainAsync()
     {
         var start = new ProcessStartInfo(_binary!)
         {
@@ -76,7 +107,8 @@ public sealed class RedisServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _folder.Path })
+        string[] persistence = _durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+        foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", .. persistence, "--dir", _folder.Path])
         {
             start.ArgumentList.Add(argument);
         }
@@ -145,18 +177,6 @@ public sealed class RedisServer : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private void Kill()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-
-        _process?.Dispose();
-        _process = null;
-    }
-
     private static string? FindBinary()
     {
         foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Append("/usr/bin").Append("/usr/sbin"))
@@ -169,12 +189,5 @@ public sealed class RedisServer : IAsyncLifetime
         }
 
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

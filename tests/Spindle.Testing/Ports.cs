@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using Xunit;
 
-namespace Spindle.Cli.Tests;
+namespace Spindle.Testing;
 
-/// <summary>Free loopback ports, and waiting (under a deadline) until a server started by a test listens on one.</summary>
-internal static class Ports
+/// <summary>Free loopback ports, and waiting (under a deadline) until a <c>spindle up</c> started by a test listens on one.</summary>
+public static class Ports
 {
     /// <summary>How long a test waits for <c>spindle up</c> to listen; compiling a module cold takes a few seconds.</summary>
     public static readonly TimeSpan ListenDeadline = TimeSpan.FromSeconds(60);

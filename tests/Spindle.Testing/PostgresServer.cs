@@ -1,27 +1,36 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Npgsql;
+using Xunit;
 
-[assembly: AssemblyFixture(typeof(Spindle.Postgres.Tests.PostgresServer))]
-
-namespace Spindle.Postgres.Tests;
+namespace Spindle.Testing;
 
 /// <summary>
-/// A throw-away PostgreSQL cluster for the whole test run: <c>initdb</c> plus <c>postgres</c> from the distribution's
-/// packages, listening on a Unix socket in a temp folder only, run as an unprivileged user because postgres refuses
-/// to run as root.
+/// A throw-away PostgreSQL cluster: <c>initdb</c> plus <c>postgres</c> from the distribution's packages, listening on
+/// a Unix socket in a temp folder only, run as an unprivileged user because postgres refuses to run as root. Test
+/// projects use it as an assembly fixture for the whole run, with <c>fsync</c> and <c>synchronous_commit</c> off for
+/// speed; outage tests start their own durable one (PostgreSQL's defaults: a commit returns once its WAL is fsynced),
+/// because they kill it.
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
     private const string ServiceUser = "spindle-test";
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private readonly StringBuilder _log = new();
+    private readonly bool _durable;
     private Process? _postmaster;
     private string? _folder;
+    private string[] _server = [];
     private int _tables;
+
+    /// <summary>A cluster with fsync off (the assembly fixture's constructor).</summary>
+    public PostgresServer()
+    {
+    }
+
+    private PostgresServer(bool durable) => _durable = durable;
 
     /// <summary>Why the server is not running, or <see langword="null"/> when it is.</summary>
     public string? Unavailable { get; private set; } = "not started";
@@ -43,6 +52,25 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         Assert.Skip($"PostgreSQL is not available: {Unavailable}");
+    }
+
+    /// <summary>Starts a cluster for one test; skips (or fails with CI=true) when PostgreSQL is not installed.</summary>
+    /// <param name="durable">Keep PostgreSQL's durable defaults (<c>fsync</c>, <c>synchronous_commit</c>), so a
+    /// killed server recovers every committed write in <see cref="StartAgainAsync"/>.</param>
+    public static async Task<PostgresServer> StartAsync(bool durable = false)
+    {
+        var server = new PostgresServer(durable);
+        try
+        {
+            await server.InitializeAsync();
+            server.Require();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A table name no other test uses.</summary>
@@ -72,25 +100,34 @@ public sealed class PostgresServer : IAsyncLifetime
 
         Run([.. runAs, Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
 
-        var port = FreePort();
-        string[] server =
+        var port = Ports.Free();
+        string[] speed = _durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
+        _server =
         [
             .. runAs, Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", _folder,
-            "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=100",
+            "-c", "listen_addresses=", .. speed, "-c", "max_connections=100",
         ];
-        var start = new ProcessStartInfo(server[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in server[1..])
+        ConnectionString = $"Host={_folder};Port={port};Username=postgres;Database=postgres;Pooling=true";
+        await StartAgainAsync();
+    }
+
+    /// <summary>Starts the postmaster (again, after <see cref="Kill"/>) on the same data folder and port, and waits
+    /// until it answers <c>SELECT 1</c> (after a kill, once crash recovery has replayed the WAL).</summary>
+    public async Task StartAgainAsync()
+    {
+        var start = new ProcessStartInfo(_server[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in _server[1..])
         {
             start.ArgumentList.Add(argument);
         }
 
+        _postmaster?.Dispose();
         _postmaster = Process.Start(start)!;
         _postmaster.ErrorDataReceived += (_, e) => Append(e.Data);
         _postmaster.OutputDataReceived += (_, e) => Append(e.Data);
         _postmaster.BeginErrorReadLine();
         _postmaster.BeginOutputReadLine();
 
-        ConnectionString = $"Host={_folder};Port={port};Username=postgres;Database=postgres;Pooling=true";
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -114,6 +151,35 @@ public sealed class PostgresServer : IAsyncLifetime
         }
 
         Unavailable = null;
+    }
+
+    /// <summary>
+    /// Kills the postmaster and every backend with SIGKILL, as a crash would (no shutdown, no checkpoint), and waits
+    /// until they are gone, so <see cref="StartAgainAsync"/> can take over the data folder.
+    /// </summary>
+    public void Kill()
+    {
+        if (_postmaster is not { HasExited: false } postmaster)
+        {
+            return;
+        }
+
+        // Stopped first (postmaster, then its children), so no backend is forked between listing and killing; the
+        // children are listed before the postmaster dies, since they are re-parented then.
+        Signal("-STOP");
+        List<int> all = [postmaster.Id, .. Descendants(postmaster.Id)];
+        Kill("-KILL", all);
+        postmaster.WaitForExit(10_000);
+        var clock = Stopwatch.StartNew();
+        while (all.Any(IsRunning))
+        {
+            if (clock.Elapsed > StartDeadline)
+            {
+                throw new TimeoutException($"postgres processes {string.Join(' ', all.Where(IsRunning))} did not end within {StartDeadline.TotalSeconds:0} s of SIGKILL");
+            }
+
+            Thread.Sleep(20);
+        }
     }
 
     /// <summary>What postgres printed, for failure messages.</summary>
@@ -201,6 +267,20 @@ public sealed class PostgresServer : IAsyncLifetime
         kill.WaitForExit();
     }
 
+    // Gone, or a zombie nobody reaped yet (it holds no shared memory any more).
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private static List<int> Descendants(int root)
     {
         var parents = new Dictionary<int, int>();
@@ -276,13 +356,6 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             Run("useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", ServiceUser);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Run(params string[] command)
