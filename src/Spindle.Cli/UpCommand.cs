@@ -118,6 +118,7 @@ internal sealed class UpCommand(CliConsole console)
         try
         {
             await trigger.StartAsync(cancellationToken).ConfigureAwait(false);
+            engine.AppOrigin = SelfOrigin(trigger.BaseUrl!);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {
@@ -215,6 +216,15 @@ internal sealed class UpCommand(CliConsole console)
         return routes;
     }
 
+    // Where components' requests to their own app (http://self) go: the address served, on loopback when it is
+    // every interface, since the request never needs to leave the machine.
+    private static Uri SelfOrigin(Uri served) => served.Host switch
+    {
+        "0.0.0.0" => new UriBuilder(served) { Host = "127.0.0.1", Path = "/" }.Uri,
+        "[::]" => new UriBuilder(served) { Host = "[::1]", Path = "/" }.Uri,
+        _ => new UriBuilder(served) { Path = "/" }.Uri,
+    };
+
     private static GuestComponent LoadComponent(AppManifest manifest, ComponentManifest component, WasmEngine engine, DeferredStores stores)
     {
         var key = $"component.{component.Id}.source";
@@ -227,7 +237,7 @@ internal sealed class UpCommand(CliConsole console)
         GuestComponent loaded;
         try
         {
-            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores), component.AllowedOutboundHosts.Allows);
+            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores), component.AllowedOutboundHosts.Allows, component.AllowedOutboundHosts.AllowsSelf);
         }
         catch (MemoryLimitException ex)
         {

@@ -104,6 +104,13 @@ public sealed class WasmEngine : IDisposable
     /// <summary>The limits guests run under.</summary>
     public HostOptions Options { get; }
 
+    /// <summary>
+    /// Where the application these components belong to is served, as a loopback origin such as
+    /// <c>http://127.0.0.1:3000</c>, for the requests components send to their own application (<c>http://self</c>).
+    /// Set it once the trigger listens; until then such requests fail with <c>HTTP-request-URI-invalid</c>.
+    /// </summary>
+    public Uri? AppOrigin { get; set; }
+
     internal Engine Engine => _engine;
 
     internal GuestScheduler Scheduler => _scheduler;
@@ -126,7 +133,11 @@ public sealed class WasmEngine : IDisposable
     /// Whether a request to this absolute URI (from <c>wasi:http/outgoing-handler</c>) may be sent; without it every
     /// outbound request is denied. Denied requests are logged with their origin.
     /// </param>
-    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null)
+    /// <param name="allowSelfRequests">
+    /// Whether the component may send requests to its own application (<c>http://self</c> in
+    /// <c>allowed_outbound_hosts</c>): they go to <see cref="AppOrigin"/>.
+    /// </param>
+    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null, bool allowSelfRequests = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(componentId);
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
@@ -134,7 +145,7 @@ public sealed class WasmEngine : IDisposable
         var bytes = File.ReadAllBytes(wasmPath);
         if (Component.IsComponent(bytes))
         {
-            return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp);
+            return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp, allowSelfRequests);
         }
 
         return LoadCoreModule(componentId, bytes, stores);
@@ -180,7 +191,7 @@ public sealed class WasmEngine : IDisposable
     }
 
     // Components: each core module is compiled (and cached) on its own, so an app's components share the cache.
-    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp)
+    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp, bool allowSelfRequests)
     {
         var component = Component.Load(_engine, bytes, _componentHost, (ordinal, module) =>
         {
@@ -193,16 +204,11 @@ public sealed class WasmEngine : IDisposable
             Log.ImportStubbed(_logger, componentId, stub);
         }
 
-        var outbound = new OutgoingHttp(_outboundClient, target =>
-        {
-            if (allowOutboundHttp?.Invoke(target) == true)
-            {
-                return true;
-            }
-
-            Log.OutboundDenied(_logger, componentId, target.GetLeftPart(UriPartial.Authority));
-            return false;
-        });
+        var outbound = new OutgoingHttp(
+            _outboundClient,
+            target => allowOutboundHttp?.Invoke(target) == true,
+            allowSelfRequests ? () => AppOrigin : null,
+            origin => Log.OutboundDenied(_logger, componentId, origin));
         return new ComponentGuest(this, componentId, component, stores, _http, outbound);
     }
 

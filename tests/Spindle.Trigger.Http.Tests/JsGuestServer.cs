@@ -20,6 +20,9 @@ public abstract class JsGuestServer : IAsyncLifetime
     /// <summary>Which outbound requests the guest may send (none by default).</summary>
     protected virtual Func<Uri, bool>? AllowOutbound => null;
 
+    /// <summary>Whether the guest may send requests to its own server (<c>http://self</c>).</summary>
+    protected virtual bool AllowSelf => false;
+
     /// <summary>Stores per instance.</summary>
     protected virtual int StoreCapacity => HostOptions.DefaultStoreHandleCapacity;
 
@@ -32,7 +35,8 @@ public abstract class JsGuestServer : IAsyncLifetime
             CompilationCacheDirectory = Path.Combine(Path.GetTempPath(), "spindle-test-compiled"),
         },
         wasm: JsGuests.Path(Guest),
-        allowOutbound: AllowOutbound);
+        allowOutbound: AllowOutbound,
+        allowSelf: AllowSelf);
 
     public virtual async ValueTask DisposeAsync()
     {

@@ -98,6 +98,8 @@ public sealed class OutboundProbeServer : JsGuestServer
         "spin.toml",
         "component.probe.allowed_outbound_hosts").Allows;
 
+    protected override bool AllowSelf => true;
+
     public override async ValueTask InitializeAsync()
     {
         Upstream = await UpstreamServer.StartAsync();
@@ -123,6 +125,21 @@ public sealed class OutboundHttpTests(OutboundProbeServer fixture) : IClassFixtu
 {
     private readonly ProbeServer _server = fixture.Server;
     private readonly UpstreamServer _upstream = fixture.Upstream;
+
+    // Spin's self requests: with http://self allowed, a request to self.alt (or without an authority) is sent to the
+    // application itself, here to the probe's own /echo route, which shows the path and the headers it received.
+    [Fact]
+    public async Task A_request_to_self_reaches_the_application_itself()
+    {
+        var before = _upstream.Requests;
+        using var response = await _server.Client.GetAsync(new Uri(_server.BaseUrl, "/proxy?url=http://self.alt/echo?from=self"), TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {body}");
+        Assert.Contains("\n/echo?from=self\n", body, StringComparison.Ordinal);
+        Assert.Contains("x-probe: proxied", body, StringComparison.Ordinal);
+        Assert.Contains($"host: 127.0.0.1:{_server.BaseUrl.Port}", body, StringComparison.Ordinal);
+        Assert.Equal(before, _upstream.Requests);
+    }
 
     [Fact]
     public async Task An_allowed_request_reaches_the_server_and_its_answer_reaches_the_guest()
@@ -202,5 +219,25 @@ public sealed class OutboundHttpTests(OutboundProbeServer fixture) : IClassFixtu
         var (next, body) = await _server.GetAsync($"/proxy?url=http://127.0.0.1:{_upstream.Port}/hello");
         Assert.Equal(HttpStatusCode.OK, next);
         Assert.Equal("hello from upstream", body);
+    }
+}
+
+/// <summary>The http-probe with outbound requests allowed to nowhere, not even to itself.</summary>
+public sealed class SelfDeniedProbeServer : JsGuestServer
+{
+    protected override string Guest => "http-probe";
+}
+
+// Without http://self in allowed_outbound_hosts a request to the application itself is denied like any other, and
+// the log says what to add.
+public sealed class SelfRequestDeniedTests(SelfDeniedProbeServer fixture) : IClassFixture<SelfDeniedProbeServer>
+{
+    [Fact]
+    public async Task A_request_to_self_without_http_self_allowed_is_denied_and_logged()
+    {
+        var (status, body) = await fixture.Server.GetAsync("/proxy?url=http://self.alt/echo");
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.StartsWith("failed:", body, StringComparison.Ordinal);
+        Assert.Contains(fixture.Server.Log.Lines, l => l.Contains("\"http://self\"", StringComparison.Ordinal) && l.Contains("allowed_outbound_hosts", StringComparison.Ordinal));
     }
 }

@@ -19,19 +19,37 @@ public sealed class OutgoingHttp
     internal static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutKey = new("spindle.connect-timeout");
 
     private readonly Func<Uri, bool> _allows;
+    private readonly Func<Uri?>? _selfOrigin;
+    private readonly Action<string>? _denied;
 
     /// <summary>Creates the permission.</summary>
     /// <param name="client">Sends the allowed requests; shared, not disposed here.</param>
     /// <param name="allows">Whether a request to this absolute URI may be sent; called on the guest's thread.</param>
-    public OutgoingHttp(HttpMessageInvoker client, Func<Uri, bool> allows)
+    /// <param name="selfOrigin">
+    /// Where requests to the application itself go (a request without an authority, or to <c>self.alt</c>, which
+    /// <c>http://self</c> in <c>allowed_outbound_hosts</c> allows), such as <c>http://127.0.0.1:3000</c>; the function
+    /// returns <see langword="null"/> while the application has no address yet. Without it such requests are denied.
+    /// </param>
+    /// <param name="denied">Told the origin of each denied request (<c>http://self</c> for the application itself), to log it.</param>
+    public OutgoingHttp(HttpMessageInvoker client, Func<Uri, bool> allows, Func<Uri?>? selfOrigin = null, Action<string>? denied = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(allows);
         Client = client;
         _allows = allows;
+        _selfOrigin = selfOrigin;
+        _denied = denied;
     }
 
     internal HttpMessageInvoker Client { get; }
+
+    /// <summary>Whether requests to the application itself are allowed.</summary>
+    internal bool AllowsSelf => _selfOrigin is not null;
+
+    /// <summary>The application's own origin, when self requests are allowed and it has one.</summary>
+    internal Uri? SelfOrigin => _selfOrigin?.Invoke();
+
+    internal void Denied(string origin) => _denied?.Invoke(origin);
 
     /// <summary>
     /// A client suited to guests' requests: no redirects followed (the guest sees each answer, and a redirect cannot

@@ -163,22 +163,47 @@ public sealed class WasiHttp
         }
 
         var path = request.PathWithQuery ?? "/";
-        if (request.Authority is not { Length: > 0 } authority || authority.Contains('@', StringComparison.Ordinal) || authority.Contains('/', StringComparison.Ordinal)
-            || !path.StartsWith('/') || !Uri.TryCreate($"{scheme}://{authority}{path}", UriKind.Absolute, out var target))
-        {
-            return Variant.Err(Error("HTTP-request-URI-invalid"));
-        }
-
         var method = request.Method.Payload as string ?? MethodCases[request.Method.Case].ToUpperInvariant();
         if (method == "CONNECT")
         {
             return Variant.Err(Error("HTTP-request-method-invalid"));
         }
 
-        if (wasi?.OutgoingHttp is not { } outgoing || !outgoing.Allows(target))
+        // A request without an authority, or to self.alt (for SDKs that insist on one), is for the application
+        // itself, as in Spin: allowed by http://self, and sent to wherever the application is served.
+        Uri? target;
+        var outgoing = wasi?.OutgoingHttp;
+        if (IsSelfRequest(request.Authority))
         {
-            request.Body?.Abort("the request was denied");
-            return Variant.Err(Error("HTTP-request-denied"));
+            if (outgoing is not { AllowsSelf: true })
+            {
+                outgoing?.Denied("http://self");
+                request.Body?.Abort("the request was denied");
+                return Variant.Err(Error("HTTP-request-denied"));
+            }
+
+            if (!path.StartsWith('/') || outgoing.SelfOrigin is not { } origin || !Uri.TryCreate(origin, path, out target))
+            {
+                request.Body?.Abort("the request has no valid target");
+                return Variant.Err(Error("HTTP-request-URI-invalid"));
+            }
+        }
+        else
+        {
+            var authority = request.Authority!;
+            if (authority.Contains('@', StringComparison.Ordinal) || authority.Contains('/', StringComparison.Ordinal)
+                || !path.StartsWith('/') || !Uri.TryCreate($"{scheme}://{authority}{path}", UriKind.Absolute, out target))
+            {
+                request.Body?.Abort("the request has no valid target");
+                return Variant.Err(Error("HTTP-request-URI-invalid"));
+            }
+
+            if (outgoing is null || !outgoing.Allows(target))
+            {
+                outgoing?.Denied(target.GetLeftPart(UriPartial.Authority));
+                request.Body?.Abort("the request was denied");
+                return Variant.Err(Error("HTTP-request-denied"));
+            }
         }
 
         var message = new HttpRequestMessage(new HttpMethod(method), target);
@@ -223,10 +248,22 @@ public sealed class WasiHttp
             message.Options.Set(OutgoingHttp.ConnectTimeoutKey, Nanoseconds(connect));
         }
 
-        var exchange = new OutgoingExchange(outgoing, message, options?.FirstByteTimeout is { } first ? Nanoseconds(first) : null, options?.BetweenBytesTimeout is { } between ? Nanoseconds(between) : null, wasi.Deadline);
+        var exchange = new OutgoingExchange(outgoing, message, options?.FirstByteTimeout is { } first ? Nanoseconds(first) : null, options?.BetweenBytesTimeout is { } between ? Nanoseconds(between) : null, wasi?.Deadline);
         return Variant.Ok(exchange);
 
         static TimeSpan Nanoseconds(ulong value) => TimeSpan.FromTicks((long)Math.Min(value / 100, (ulong)TimeSpan.MaxValue.Ticks));
+    }
+
+    private static bool IsSelfRequest(string? authority)
+    {
+        if (string.IsNullOrEmpty(authority))
+        {
+            return true;
+        }
+
+        var colon = authority.LastIndexOf(':');
+        var host = colon > 0 && !authority.EndsWith(']') ? authority[..colon] : authority;
+        return string.Equals(host, "self.alt", StringComparison.OrdinalIgnoreCase);
     }
 
     private static FunctionType Func(ValType? result, params (string Name, ValType Type)[] parameters) =>
