@@ -54,18 +54,22 @@ internal sealed class GuestScheduler : IDisposable
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
+            // The slot is freed before the caller hears of the result, so a client that sends its next request as
+            // soon as it has an answer never finds this slot still taken (a spurious 503 at the cap).
+            T result;
             try
             {
-                completion.SetResult(work());
+                result = work();
             }
             catch (Exception ex)
             {
-                completion.SetException(ex);
-            }
-            finally
-            {
                 Release();
+                completion.SetException(ex);
+                return;
             }
+
+            Release();
+            completion.SetResult(result);
         });
         return completion.Task;
     }

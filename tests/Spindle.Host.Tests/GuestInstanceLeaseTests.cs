@@ -78,6 +78,22 @@ public sealed class GuestInstanceLeaseTests : IDisposable
         Assert.False(payload.IsAlive, "the 1 MiB the finished work captured is still reachable");
     }
 
+    // A client that sends its next request as soon as it has an answer must find the slot free: the slot is freed
+    // before the result is handed back, never just after.
+    [Fact]
+    public async Task The_slot_is_free_by_the_time_the_result_arrives()
+    {
+        using var scheduler = new GuestScheduler(1);
+        for (var i = 0; i < 5_000; i++)
+        {
+            var run = scheduler.TryRunAsync(() => i);
+            Assert.NotNull(run);
+            Assert.Equal(i, await run);
+            using var next = scheduler.TryReserve();
+            Assert.True(next is not null, $"after {i} runs the only slot was still taken when the result had arrived");
+        }
+    }
+
     public void Dispose() => _fixture.Dispose();
 
     private static async Task<GuestInstanceLease> ReserveWithinAsync(GuestComponent component, TimeSpan timeout)
