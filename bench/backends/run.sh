@@ -3,7 +3,7 @@
 # all measured in this run on throw-away servers this script starts (and removes on every exit, Ctrl-C included).
 #
 #   bash bench/backends/run.sh [--redis | --postgres] [--clients C] [--seconds S] [--warmup S] [--rounds R]
-#                              [--keys K] [--requests N] [--batch N]
+#                              [--keys K] [--requests N] [--batch N] [--pg-options ';Key=Value...']
 #
 # Spindle: C concurrent kv-loop guests (bench/guests/kv-loop, a Spin 1.x HTTP core module) on Spindle's guest threads
 # (bench/Spindle.Benchmarks.Backends, built in Release), each looping get, then set, of a 100-byte value on the store
@@ -17,6 +17,9 @@
 #             Spindle's backend runs for it (src/Spindle.Postgres/PostgresSql.cs: Get, Set) on Spindle's table, with
 #             the same parameters (store text, key and value bytea). Keys are 16 decimal digits, which pgbench can
 #             generate as a number (1000 followed by the 12 digits).
+#
+# --pg-options appends settings to the connection string Spindle's PostgreSQL store gets, to compare settings (for
+# example ';Max Auto Prepare=0;No Reset On Close=false' is how the backend ran before it set its own defaults).
 #
 # Each round runs Spindle (get, then set, each after a warm-up of --warmup seconds, measured for --seconds), then the
 # baseline; --rounds (default 3) repeats that, because the machine's other load moves the figures. Prints ops/s per
@@ -49,6 +52,7 @@ rounds=3
 keys=10000
 requests=200000
 batch=200
+pg_options=
 
 die() {
     echo "run.sh: $*" >&2
@@ -66,7 +70,8 @@ while (($# > 0)); do
         --keys) keys=${2:?--keys needs a number}; shift 2 ;;
         --requests) requests=${2:?--requests needs a number}; shift 2 ;;
         --batch) batch=${2:?--batch needs a number}; shift 2 ;;
-        -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --pg-options) pg_options=${2?--pg-options needs settings}; shift 2 ;;
+        -h | --help) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -279,8 +284,8 @@ bench_postgres() {
     local psql=(psql -X -q -h "$HOST" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
     wait_ready "$pid" "$work/postgres.log" "${psql[@]}" -c "SELECT 1"
     config=$work/postgres.toml
-    printf '[key_value_store.default]\ntype = "postgres"\nconnection_string = "Host=%s;Port=%s;Username=postgres;Database=postgres"\n' \
-        "$HOST" "$port" >"$config"
+    printf '[key_value_store.default]\ntype = "postgres"\nconnection_string = "Host=%s;Port=%s;Username=postgres;Database=postgres%s"\n' \
+        "$HOST" "$port" "$pg_options" >"$config"
 
     # The statements of src/Spindle.Postgres/PostgresSql.cs (Get and Set) on its default table, with the parameters
     # Spindle binds ($1 store, $2 key, $3 value); -M prepared sends each variable as a parameter.
@@ -298,7 +303,7 @@ SQL
         -D store=default -D keys="$keys" -D value="$value")
 
     echo
-    echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{ print $3 }') on $HOST:$port"
+    echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{ print $3 }') on $HOST:$port${pg_options:+, Spindle connection string plus: $pg_options}"
     echo "   baseline: pgbench -n -c $clients -j $jobs -T $seconds -M prepared -f get.sql | set.sql (after ${warmup}s warm-up each)"
     local r op
     for ((r = 1; r <= rounds; r++)); do
