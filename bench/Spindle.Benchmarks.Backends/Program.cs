@@ -4,10 +4,11 @@
 // StoreRegistry and its limits, the backend, its client library and the server.
 //
 //   Spindle.Benchmarks.Backends --runtime-config FILE --guest kv-loop.wasm --prefix P [--keys K] [--clients C]
-//                               [--ops get,set] [--seconds S] [--warmup S] [--batch N] [--fill]
+//                               [--ops get,set] [--seconds S] [--warmup S] [--batch N] [--fill] [--direct]
 //
 // --fill first writes every key of the key space (P + 12 digits, below K) from .NET, so that every guest get finds its
-// key. For each op it warms up, then measures for S seconds and prints one line:
+// key. --direct (a diagnostic) measures the same loops run by C .NET threads calling the store directly, without
+// guests. For each op it warms up (with guests), then measures for S seconds and prints one line:
 //
 //   RESULT <op> <ops/s> <calls> <seconds>
 using System.Diagnostics;
@@ -197,6 +198,6 @@ static string Key(string prefix, int k) => prefix + k.ToString("D12", CultureInf
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"error: {problem}");
-    Console.Error.WriteLine("usage: Spindle.Benchmarks.Backends --runtime-config FILE --guest kv-loop.wasm --prefix P [--keys K] [--clients C] [--ops get,set] [--seconds S] [--warmup S] [--batch N] [--fill]");
+    Console.Error.WriteLine("usage: Spindle.Benchmarks.Backends --runtime-config FILE --guest kv-loop.wasm --prefix P [--keys K] [--clients C] [--ops get,set] [--seconds S] [--warmup S] [--batch N] [--fill] [--direct]");
     return 2;
 }

@@ -25,7 +25,7 @@
 # baseline; --rounds (default 3) repeats that, because the machine's other load moves the figures. Prints ops/s per
 # round, the medians, and for each operation the median of the per-round ratios spindle/baseline against its target:
 #
-#   ratio spindle/redis-benchmark get = 0.62 (target >= 0.50: met)
+#   ratio spindle/redis-benchmark get = 0.620 (target >= 0.50: met)
 #
 # PostgreSQL runs with its defaults (fsync on, synchronous_commit on), so a set on either side returns only after its
 # commit is flushed; its data folder is under $TMPDIR (default /tmp): put that on the disk you want measured. Redis
@@ -181,8 +181,9 @@ wait_ready() {
     die "the server did not answer within ${READY_SECONDS}s (log above)"
 }
 
+# Median of the numbers on stdin (the mean of the middle two for an even count), printed with format $1.
 median() {
-    sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    sort -g | awk -v fmt="$1\n" '{ v[NR] = $1 } END { printf fmt, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 echo "== building bench/Spindle.Benchmarks.Backends (Release)"
@@ -226,10 +227,10 @@ report() {
             b+=("${base_ops[$backend.$op.$r]}")
             printf '%-6s %-4s %14s %18s %8s\n' "$r" "$op" "${spindle_ops[$backend.$op.$r]}" "${base_ops[$backend.$op.$r]}" "$ratio"
         done
-        printf '%-6s %-4s %14s %18s %8s\n' median "$op" "$(printf '%s\n' "${s[@]}" | median)" "$(printf '%s\n' "${b[@]}" | median)" \
-            "$(printf '%s\n' "${ratios[@]}" | median)"
-        ratio_lines+=("$(printf '%s\n' "${ratios[@]}" | median | awk -v name="spindle/$baseline $op" -v t="$TARGET" \
-            '{ printf "ratio %s = %.2f (target >= %.2f: %s)", name, $1, t, ($1 >= t ? "met" : "not met") }')")
+        printf '%-6s %-4s %14s %18s %8s\n' median "$op" "$(printf '%s\n' "${s[@]}" | median %.1f)" \
+            "$(printf '%s\n' "${b[@]}" | median %.1f)" "$(printf '%s\n' "${ratios[@]}" | median %.3f)"
+        ratio_lines+=("$(printf '%s\n' "${ratios[@]}" | median %.3f | awk -v name="spindle/$baseline $op" -v t="$TARGET" \
+            '{ printf "ratio %s = %.3f (target >= %.2f: %s)", name, $1, t, ($1 >= t ? "met" : "not met") }')")
     done
 }
 
