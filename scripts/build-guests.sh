@@ -25,6 +25,7 @@ guests=(
   "examples/kv-counter/kv-counter.wasm:examples/kv-counter/main.c"
   "tests/wasm/kv-probe/probe.wasm:tests/wasm/kv-probe/probe.c"
   "bench/guests/get-loop/get-loop.wasm:bench/guests/get-loop/get-loop.c"
+  "bench/guests/kv-loop/kv-loop.wasm:bench/guests/kv-loop/kv-loop.c"
 )
 sdk_sources=(sdk/c/spindle_http.c sdk/c/spindle_kv.c)
 

@@ -15,6 +15,9 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     /// <summary>The connect timeout used when the connection string sets none (Npgsql's own default is 15 s).</summary>
     public const int DefaultConnectTimeoutSeconds = 1;
 
+    /// <summary>The <c>Max Auto Prepare</c> used when the connection string sets none: room for every statement of <see cref="PostgresSql"/>.</summary>
+    public const int AutoPreparedStatements = 20;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly ConcurrentDictionary<string, PostgresStore> _stores = new(StringComparer.Ordinal);
     private readonly TimeSpan _commandTimeout;
@@ -42,10 +45,29 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
             builder.CancellationTimeout = -1;
         }
 
+        // Every call takes a pooled connection and gives it back, and by default Npgsql then makes the server run
+        // DISCARD ALL before the next statement on it. Spindle's sessions never change session state (no SET, LISTEN,
+        // temporary tables or session advisory locks; a transaction always ends before the connection goes back),
+        // so there is nothing to discard and the reset only costs the server work on every call.
+        if (!given.Contains("NORESETONCLOSE"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        // The backend runs a few fixed statements (PostgresSql) over and over: let Npgsql prepare each one on a
+        // connection after a few uses, so the server parses and plans it once per connection instead of on every
+        // call. A connection string may say Max Auto Prepare=0, for a pooler in front of the server that cannot
+        // keep prepared statements (PgBouncer before 1.21 in transaction mode).
+        if (!given.Contains("MAXAUTOPREPARE"))
+        {
+            builder.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
         _commandTimeout = builder.CommandTimeout <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(builder.CommandTimeout);
         _connectTimeout = builder.Timeout <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(builder.Timeout);
         Description = Describe(builder, table);
         Sql = new PostgresSql(QuoteTable(table));
+        Settings = builder;
         _dataSource = NpgsqlDataSource.Create(builder);
     }
 
@@ -55,6 +77,9 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     public TimeSpan ConnectTimeout => _connectTimeout;
 
     public PostgresSql Sql { get; }
+
+    /// <summary>The connection settings in force (the connection string with Spindle's defaults), for tests.</summary>
+    public NpgsqlConnectionStringBuilder Settings { get; }
 
     public IKeyValueStore Open(string label)
     {

@@ -234,6 +234,49 @@ public sealed class PostgresBackendTests(PostgresServer server) : IDisposable
     }
 
     [Theory]
+    [InlineData("Host=x", 20, true)]
+    [InlineData("Host=x;Max Auto Prepare=0", 0, true)]
+    [InlineData("Host=x;maxautoprepare=5;No Reset On Close=false", 5, false)]
+    public void Statements_are_auto_prepared_and_connections_not_reset_unless_the_connection_string_says_otherwise(
+        string connectionString, int maxAutoPrepare, bool noResetOnClose)
+    {
+        using var database = new PostgresDatabase(connectionString, "kv");
+        Assert.Equal(maxAutoPrepare, database.Settings.MaxAutoPrepare);
+        Assert.Equal(noResetOnClose, database.Settings.NoResetOnClose);
+    }
+
+    [Fact]
+    public void Every_operation_still_works_once_its_statement_is_prepared_on_the_connection()
+    {
+        server.Require();
+
+        // One connection, so each statement runs on it more often than Npgsql's threshold for preparing it (5 uses).
+        using var database = new PostgresDatabase(server.ConnectionString + ";Maximum Pool Size=1", server.NewTable("prepared"));
+        var store = database.Open("app");
+        for (var round = 0; round < 8; round++)
+        {
+            var value = new[] { (byte)round };
+            store.Set("k", value);
+            Assert.Equal(value, store.Get("k"));
+            Assert.True(store.Exists("k"));
+            Assert.Equal(round + 1, store.Increment("counter", 1));
+            Assert.Equal(["k"], store.ListKeys("k").Keys);
+            var page = store.ListKeys(limit: 1);
+            Assert.Equal(["counter"], page.Keys);
+            Assert.Equal(["k"], store.ListKeys(cursor: page.Cursor, limit: 1).Keys);
+            store.SetMany([new("a", value), new("b", value)]);
+            Assert.Equal([value, value], store.GetMany(["a", "b"]).Select(pair => pair.Value));
+            var current = store.GetVersioned("k");
+            Assert.True(store.TrySwap("k", current.Version, [9]));
+            Assert.False(store.TrySwap("k", current.Version, [10]));
+            Assert.Equal(round == 0, store.TrySwap("new", null, [1])); // insert-if-absent: only the first time
+            store.DeleteMany(["a", "b"]);
+            store.Delete("k");
+            Assert.Null(store.Get("k"));
+        }
+    }
+
+    [Theory]
     [InlineData("x; DROP TABLE y")]
     [InlineData("\"quoted\"")]
     [InlineData("a.b.c")]
