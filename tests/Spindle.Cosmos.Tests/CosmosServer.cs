@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Azure.Cosmos;
 
 [assembly: AssemblyFixture(typeof(Spindle.Cosmos.Tests.CosmosServer))]
@@ -64,7 +62,7 @@ public sealed class CosmosServer : IAsyncLifetime
             return;
         }
 
-        Port = FreePort();
+        Port = Ports.Free();
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -110,17 +108,10 @@ public sealed class CosmosServer : IAsyncLifetime
     /// <summary>Skips the calling test when the server is missing; with CI=true fails instead.</summary>
     public void RequireOrSkip()
     {
-        if (_missing is null)
+        if (_missing is not null)
         {
-            return;
+            Prerequisites.Missing(_missing);
         }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(_missing);
-        }
-
-        Assert.Skip(_missing);
     }
 
     public ValueTask DisposeAsync()
@@ -162,12 +153,5 @@ public sealed class CosmosServer : IAsyncLifetime
         }
 
         throw new TimeoutException($"the Cosmos DB server on port {Port} did not answer within {StartDeadline}", last);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

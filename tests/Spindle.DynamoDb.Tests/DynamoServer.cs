@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
@@ -60,17 +58,10 @@ public sealed class DynamoServer : IAsyncLifetime
     /// <summary>Skips the calling test when the server could not be started (fails instead when CI=true).</summary>
     public void Require()
     {
-        if (Unavailable is null)
+        if (Unavailable is not null)
         {
-            return;
+            Prerequisites.Missing($"dynalite is not available: {Unavailable}", $"dynalite is required on CI: {Unavailable}");
         }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail($"dynalite is required on CI: {Unavailable}");
-        }
-
-        Assert.Skip($"dynalite is not available: {Unavailable}");
     }
 
     public async ValueTask InitializeAsync()
@@ -82,7 +73,7 @@ public sealed class DynamoServer : IAsyncLifetime
             return;
         }
 
-        Port = FreePort();
+        Port = Ports.Free();
         var start = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in new[] { cli, "--host", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--createTableMs", "100" })
         {
@@ -172,12 +163,5 @@ public sealed class DynamoServer : IAsyncLifetime
         {
             _log.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -157,17 +157,10 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>Skips the calling test when redis-server is missing; with CI=true fails instead.</summary>
     public void RequireOrSkip()
     {
-        if (_missing is null)
+        if (_missing is not null)
         {
-            return;
+            Prerequisites.Missing(_missing);
         }
-
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(_missing);
-        }
-
-        Assert.Skip(_missing);
     }
 
     public ValueTask DisposeAsync()
@@ -177,17 +170,5 @@ public sealed class RedisServer : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static string? FindBinary()
-    {
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Append("/usr/bin").Append("/usr/sbin"))
-        {
-            var candidate = Path.Combine(folder, "redis-server");
-            if (folder.Length > 0 && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
+    private static string? FindBinary() => Prerequisites.FindOnPath("redis-server", "/usr/bin", "/usr/sbin");
 }
