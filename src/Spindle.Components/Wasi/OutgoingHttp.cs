@@ -397,12 +397,7 @@ internal sealed class IncomingHttpResponse : IDisposable
         }
         catch (Exception ex)
         {
-            var (errorCase, payload) = ex switch
-            {
-                IncomingBodyException body => (body.ErrorCase, body.Payload),
-                OperationCanceledException => ("HTTP-response-timeout", null),
-                _ => OutgoingErrors.Classify(ex),
-            };
+            var (errorCase, payload) = OutgoingErrors.Classify(ex);
             var reason = ex is OperationCanceledException ? "the outgoing request ended (its instance ended or its deadline passed)" : ex.Message;
             await writer.CompleteAsync(new IncomingBodyException($"reading the response body failed: {reason}", errorCase, payload)).ConfigureAwait(false);
         }
@@ -443,7 +438,7 @@ internal sealed class IncomingBodyException(string message, string errorCase, ob
     public object? Payload { get; } = payload;
 }
 
-/// <summary>How a failed send maps to <c>error-code</c>.</summary>
+/// <summary>How a failed send, or a response body that failed as it arrived, maps to <c>error-code</c>.</summary>
 internal static class OutgoingErrors
 {
     /// <summary>The case name and payload for <paramref name="failure"/>.</summary>
@@ -453,6 +448,8 @@ internal static class OutgoingErrors
         {
             switch (e)
             {
+                case IncomingBodyException body:
+                    return (body.ErrorCase, body.Payload); // classified where it was thrown
                 case ConnectTimeoutException:
                     return ("connection-timeout", null);
                 case FirstByteTimeoutException:

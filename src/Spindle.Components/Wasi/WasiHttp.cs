@@ -178,14 +178,12 @@ public sealed class WasiHttp
             if (outgoing is not { AllowsSelf: true })
             {
                 outgoing?.Denied("http://self");
-                request.Body?.Abort("the request was denied");
-                return Variant.Err(Error("HTTP-request-denied"));
+                return NotSent("HTTP-request-denied", "the request was denied");
             }
 
             if (!path.StartsWith('/') || outgoing.SelfOrigin is not { } origin || !Uri.TryCreate(origin, path, out target))
             {
-                request.Body?.Abort("the request has no valid target");
-                return Variant.Err(Error("HTTP-request-URI-invalid"));
+                return NotSent("HTTP-request-URI-invalid", "the request has no valid target");
             }
         }
         else
@@ -194,15 +192,13 @@ public sealed class WasiHttp
             if (authority.Contains('@', StringComparison.Ordinal) || authority.Contains('/', StringComparison.Ordinal)
                 || !path.StartsWith('/') || !Uri.TryCreate($"{scheme}://{authority}{path}", UriKind.Absolute, out target))
             {
-                request.Body?.Abort("the request has no valid target");
-                return Variant.Err(Error("HTTP-request-URI-invalid"));
+                return NotSent("HTTP-request-URI-invalid", "the request has no valid target");
             }
 
             if (outgoing is null || !outgoing.Allows(target))
             {
                 outgoing?.Denied(target.GetLeftPart(UriPartial.Authority));
-                request.Body?.Abort("the request was denied");
-                return Variant.Err(Error("HTTP-request-denied"));
+                return NotSent("HTTP-request-denied", "the request was denied");
             }
         }
 
@@ -236,10 +232,8 @@ public sealed class WasiHttp
         {
             if (message.Content is null || !message.Content.Headers.TryAddWithoutValidation(name, text))
             {
-                // The request is never sent, so its body must fail for the guest still writing it, as for a denial.
-                request.Body?.Abort($"the request was not sent: its header '{name}' was refused");
                 message.Dispose();
-                return Variant.Err(Error("HTTP-request-header-size", new object?[] { Variant.Some(name), Variant.None }));
+                return NotSent("HTTP-request-header-size", $"the request was not sent: its header '{name}' was refused", new object?[] { Variant.Some(name), Variant.None });
             }
         }
 
@@ -252,6 +246,13 @@ public sealed class WasiHttp
         return Variant.Ok(exchange);
 
         static TimeSpan Nanoseconds(ulong value) => TimeSpan.FromTicks((long)Math.Min(value / 100, (ulong)TimeSpan.MaxValue.Ticks));
+
+        // A request that is never sent fails its body too, for the guest still writing it.
+        Variant NotSent(string errorCase, string reason, object? payload = null)
+        {
+            request.Body?.Abort(reason);
+            return Variant.Err(Error(errorCase, payload));
+        }
     }
 
     private static bool IsSelfRequest(string? authority)
