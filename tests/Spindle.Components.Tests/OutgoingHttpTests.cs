@@ -48,15 +48,7 @@ public sealed class OutgoingHttpTests : IDisposable
     [Fact]
     public async Task A_body_that_stops_arriving_fails_the_read_after_the_between_bytes_timeout()
     {
-        var server = Task.Run(
-            async () =>
-            {
-                using var socket = await _listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
-                await ReadHeadAsync(socket);
-                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"u8.ToArray(), TestContext.Current.CancellationToken);
-                await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-            },
-            TestContext.Current.CancellationToken);
+        var server = AnswerThreeOfTenBytesAsync(_ => Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
         using var exchange = Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Port}/"), betweenBytes: TimeSpan.FromMilliseconds(200));
         var response = Assert.IsType<IncomingHttpResponse>(((Variant)(await Result(exchange)).Payload!).Payload);
         using (response)
@@ -170,15 +162,11 @@ public sealed class OutgoingHttpTests : IDisposable
     [Fact]
     public async Task A_body_cut_short_by_the_server_is_HTTP_response_incomplete_for_http_error_code()
     {
-        var server = Task.Run(
-            async () =>
-            {
-                using var socket = await _listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
-                await ReadHeadAsync(socket);
-                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"u8.ToArray(), TestContext.Current.CancellationToken);
-                socket.Shutdown(SocketShutdown.Both); // 7 bytes short
-            },
-            TestContext.Current.CancellationToken);
+        var server = AnswerThreeOfTenBytesAsync(socket =>
+        {
+            socket.Shutdown(SocketShutdown.Both); // 7 bytes short
+            return Task.CompletedTask;
+        });
         using var exchange = Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{Port}/"));
         var response = Assert.IsType<IncomingHttpResponse>(((Variant)(await Result(exchange)).Payload!).Payload);
         using (response)
@@ -203,6 +191,17 @@ public sealed class OutgoingHttpTests : IDisposable
         Assert.Null(_http.ErrorCodeOf(new WasiError("reading stdin failed", new IOException("broken pipe"))));
         Assert.Null(_http.ErrorCodeOf(new WasiError("no cause")));
     }
+
+    // A server that takes one request and answers 200 with "abc" of a 10-byte body, then does what `then` says.
+    private Task AnswerThreeOfTenBytesAsync(Func<Socket, Task> then) => Task.Run(
+        async () =>
+        {
+            using var socket = await _listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
+            await ReadHeadAsync(socket);
+            await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"u8.ToArray(), TestContext.Current.CancellationToken);
+            await then(socket);
+        },
+        TestContext.Current.CancellationToken);
 
     // What http-error-code answers for the wasi:io error a failed read becomes.
     private string? HttpErrorCode(WasiStreamException error) =>
