@@ -24,7 +24,10 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     private readonly TimeSpan _connectTimeout;
     private volatile bool _tableReady;
 
-    public PostgresDatabase(string connectionString, string table)
+    /// <param name="connectionString">An Npgsql connection string; Spindle's defaults fill what it does not set.</param>
+    /// <param name="table">The table, optionally schema-qualified.</param>
+    /// <param name="readBatches">How many read batches may run at once (<see cref="ReadBatcher.MaxRunning"/>); 0 = one per core, at least 2.</param>
+    public PostgresDatabase(string connectionString, string table, int readBatches = 0)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
@@ -69,6 +72,9 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
         Sql = new PostgresSql(QuoteTable(table));
         Settings = builder;
         _dataSource = NpgsqlDataSource.Create(builder);
+
+        // One batch per core can keep the server and this process busy at once; more only splits the batches.
+        Reads = new ReadBatcher(this, readBatches > 0 ? readBatches : Math.Max(2, Environment.ProcessorCount));
     }
 
     public string Description { get; }
@@ -77,6 +83,9 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     public TimeSpan ConnectTimeout => _connectTimeout;
 
     public PostgresSql Sql { get; }
+
+    /// <summary>Shares round trips between concurrent gets and exists checks (<see cref="ReadBatcher"/>).</summary>
+    public ReadBatcher Reads { get; }
 
     /// <summary>The connection settings in force (the connection string with Spindle's defaults), for tests.</summary>
     public NpgsqlConnectionStringBuilder Settings { get; }
@@ -102,6 +111,18 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     public T Run<T>(string operation, string label, Func<NpgsqlConnection, T> action)
     {
         KeyValueDeadline.ThrowIfPassed(operation, label);
+        T result = default!;
+        var failure = Execute(connection => result = action(connection));
+        return failure is null ? result : throw Failure(operation, label, failure);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a pooled connection, after creating the table if this process has not yet
+    /// seen it, and returns the driver failure it met (<see cref="IsDriverFailure"/>), or <see langword="null"/>.
+    /// Any other exception propagates.
+    /// </summary>
+    public Exception? Execute(Action<NpgsqlConnection> action)
+    {
         NpgsqlConnection? connection = null;
         try
         {
@@ -112,10 +133,10 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
                 _tableReady = true;
             }
 
-            return action(connection);
+            action(connection);
+            return null;
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or InvalidOperationException
-                                       && ex is not KeyValueException)
+        catch (Exception ex) when (IsDriverFailure(ex))
         {
             // A network failure or timeout may have left other pooled connections dead too (a restarted server):
             // drop the idle ones so the next call connects afresh instead of failing on a stale socket.
@@ -124,13 +145,17 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
                 _dataSource.Clear();
             }
 
-            throw Failure(operation, label, ex);
+            return ex;
         }
         finally
         {
             connection?.Dispose();
         }
     }
+
+    /// <summary>Whether <paramref name="ex"/> is the server's or the network's doing (an <see cref="KeyValueErrorKind.Io"/> error).</summary>
+    public static bool IsDriverFailure(Exception ex) =>
+        ex is NpgsqlException or TimeoutException or OperationCanceledException or InvalidOperationException && ex is not KeyValueException;
 
     /// <summary>A command on <paramref name="connection"/> whose timeout ends at the request's deadline.</summary>
     public NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null)
@@ -226,7 +251,8 @@ internal sealed class PostgresDatabase : IKeyValueStoreManager, IDisposable
     private static string QuoteTable(string table) =>
         string.Join('.', table.Split('.').Select(part => "\"" + part + "\""));
 
-    private static KeyValueException Failure(string operation, string label, Exception ex)
+    /// <summary>The <see cref="KeyValueErrorKind.Io"/> error a caller gets for a driver failure; its message names the deadline when one is set.</summary>
+    public static KeyValueException Failure(string operation, string label, Exception ex)
     {
         var timedOut = ex is TimeoutException || ex.InnerException is TimeoutException || ex is NpgsqlException { InnerException: TimeoutException };
         var reason = timedOut && KeyValueDeadline.IsSet

@@ -19,11 +19,7 @@ internal sealed class PostgresStore(PostgresDatabase database, string label) : I
     public byte[]? Get(string key)
     {
         var keyBytes = Encode(key);
-        return database.Run("get", Label, connection =>
-        {
-            using var command = Bind(database.Command(connection, Sql.Get), keyBytes);
-            return command.ExecuteScalar() as byte[];
-        });
+        return (byte[]?)database.Reads.Run("get", Label, Sql.Get, keyBytes);
     }
 
     public void Set(string key, byte[] value)
@@ -50,11 +46,7 @@ internal sealed class PostgresStore(PostgresDatabase database, string label) : I
     public bool Exists(string key)
     {
         var keyBytes = Encode(key);
-        return database.Run("exists", Label, connection =>
-        {
-            using var command = Bind(database.Command(connection, Sql.Exists), keyBytes);
-            return command.ExecuteScalar() is not null;
-        });
+        return database.Reads.Run("exists", Label, Sql.Exists, keyBytes) is not null;
     }
 
     public KeyPage ListKeys(string? prefix = null, string? cursor = null, int limit = KeyValueLimits.DefaultPageSize)
