@@ -63,7 +63,9 @@ public sealed class Component : IDisposable
                     : compile(source.Ordinal, source.Bytes));
             }
 
-            return new Component(ComponentLinker.Link(syntax, modules, host), ownsModules: compile is null);
+            var plan = ComponentLinker.Link(syntax, modules, host);
+            plan.HostLinker = new HostLinker(engine, plan);
+            return new Component(plan, ownsModules: compile is null);
         }
         catch
         {
@@ -87,6 +89,12 @@ public sealed class Component : IDisposable
     /// Instantiates the component in <paramref name="store"/>: its core instances in the component's order (running
     /// their start functions), with host functions bound to this instance and its <paramref name="state"/>.
     /// </summary>
+    /// <remarks>
+    /// When <paramref name="store"/> carries no data, the instance becomes its data (<see cref="Store.GetData"/>) and
+    /// takes the host functions the component defined once for all its instances; that is the cheap path, for one
+    /// instance per store. A store that already carries data keeps it, and the instance creates its own host
+    /// functions.
+    /// </remarks>
     /// <exception cref="WasmtimeException">A core instance cannot be created or its start function trapped.</exception>
     public ComponentInstance Instantiate(Store store, object? state = null)
     {
@@ -97,6 +105,7 @@ public sealed class Component : IDisposable
     /// <summary>Frees the compiled modules when the component compiled them itself.</summary>
     public void Dispose()
     {
+        _plan.HostLinker?.Dispose();
         if (_ownsModules)
         {
             foreach (var module in _plan.Modules)

@@ -15,6 +15,7 @@ public sealed class ComponentInstance : IDisposable
     private readonly ComponentPlan _plan;
     private readonly object?[] _slots;
     private readonly Dictionary<(int Memory, int Realloc), GuestMemory> _memories = [];
+    private readonly HostLinker? _hostLinker;
     private bool _inCall;
     private bool _disposed;
 
@@ -24,6 +25,15 @@ public sealed class ComponentInstance : IDisposable
         Store = store;
         State = state;
         _slots = new object?[plan.Slots];
+
+        // Host functions come from the component's shared linker when this instance can be its store's data (the
+        // linker's callbacks find the instance there); a store that already carries data gets its own functions.
+        if (plan.HostLinker is not null && store.GetData() is null)
+        {
+            store.SetData(this);
+            _hostLinker = plan.HostLinker;
+        }
+
         foreach (var step in plan.Steps)
         {
             _slots[step.Slot] = Build(step);
@@ -187,6 +197,7 @@ public sealed class ComponentInstance : IDisposable
     {
         CoreInstantiateStep instantiate => Instantiate(instantiate),
         CoreExportStep export => Export(export),
+        LowerHostStep or ResourceStep when _hostLinker is not null => _hostLinker.Get(Store, step.Slot),
         LowerHostStep lower => Lowered(lower.Function),
         ResourceStep resource => ResourceBuiltin(resource),
         _ => throw new InvalidOperationException($"unknown plan step {step}"),
@@ -242,7 +253,7 @@ public sealed class ComponentInstance : IDisposable
         return Function.FromCallback(Store, (Caller caller, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output) => CallHost(function, arguments, output), function.CoreParameterKinds, function.CoreResultKinds);
     }
 
-    private void CallHost(LoweredFunction function, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output)
+    internal void CallHost(LoweredFunction function, ReadOnlySpan<ValueBox> arguments, Span<ValueBox> output)
     {
         var host = function.Host;
         if (host.Body is null)
@@ -312,15 +323,19 @@ public sealed class ComponentInstance : IDisposable
         switch (step.Builtin)
         {
             case Binary.ResourceBuiltin.New:
-                return Function.FromCallback(Store, (int representation) => Handles.Add(new HandleEntry(type, representation, own: true, scope: null)));
+                return Function.FromCallback(Store, (int representation) => NewHandle(type, representation));
             case Binary.ResourceBuiltin.Rep:
-                return Function.FromCallback(Store, (int handle) => (int)Handles.Get(handle, type).Representation);
+                return Function.FromCallback(Store, (int handle) => Representation(type, handle));
             default:
                 return Function.FromCallback(Store, (int handle) => Drop(type, handle));
         }
     }
 
-    private void Drop(ResourceType type, int handle)
+    internal int NewHandle(ResourceType type, int representation) => Handles.Add(new HandleEntry(type, representation, own: true, scope: null));
+
+    internal int Representation(ResourceType type, int handle) => (int)Handles.Get(handle, type).Representation;
+
+    internal void Drop(ResourceType type, int handle)
     {
         var entry = Handles.Remove(handle, type);
         if (!entry.Own)

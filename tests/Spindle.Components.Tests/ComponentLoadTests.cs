@@ -63,6 +63,29 @@ public sealed class ComponentLoadTests : IDisposable
         Assert.Equal(105u, instance.GetFunction("run")!.Invoke(5u));
     }
 
+    [Fact]
+    public void Host_functions_run_for_the_instance_that_called_them_in_stores_with_and_without_data_of_their_own()
+    {
+        // The host functions are defined once per component and find their instance through the store; a store that
+        // already carries data gets functions of its own. Each instance's host function adds that instance's state.
+        var host = new HostInterface("scratch:x/y@0.2.3");
+        host.DefineFunction("f", U32ToU32, (instance, a) => (uint)a[0]! + (uint)instance.State!);
+        using var component = Component.Load(_engine, Read("versioned-import"), new HostDefinitions().Add(host));
+        using var second = new Store(_engine);
+        using var withData = new Store(_engine, "the embedder's own data");
+        using var a = component.Instantiate(_store, 100u);
+        using var b = component.Instantiate(second, 200u);
+        using var c = component.Instantiate(withData, 300u);
+        for (var i = 0u; i < 3; i++)
+        {
+            Assert.Equal(100 + i, a.GetFunction("run")!.Invoke(i));
+            Assert.Equal(300 + i, c.GetFunction("run")!.Invoke(i));
+            Assert.Equal(200 + i, b.GetFunction("run")!.Invoke(i));
+        }
+
+        Assert.Equal("the embedder's own data", withData.GetData());
+    }
+
     [Theory]
     [InlineData("scratch:x/y@0.3.0")]
     [InlineData("scratch:x/y@1.2.3")]

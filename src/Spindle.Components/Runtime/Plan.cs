@@ -20,6 +20,9 @@ internal sealed class ComponentPlan(IReadOnlyList<Module> modules)
 
     public List<string> StubbedImports { get; } = [];
 
+    /// <summary>The host functions defined once for every instance (set by <see cref="Component.Load"/>).</summary>
+    public HostLinker? HostLinker { get; set; }
+
     public int NewSlot() => Slots++;
 }
 
