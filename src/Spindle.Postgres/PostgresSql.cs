@@ -1,3 +1,6 @@
+using Npgsql;
+using NpgsqlTypes;
+
 namespace Spindle.Postgres;
 
 /// <summary>
@@ -12,6 +15,16 @@ namespace Spindle.Postgres;
 internal sealed class PostgresSql(string table)
 {
     public string Table { get; } = table;
+
+    /// <summary>Adds the parameters every statement starts with: $1 the store's label, then $2 the key (when given).</summary>
+    public static void AddStoreAndKey(NpgsqlParameterCollection parameters, string label, byte[]? key)
+    {
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = label, NpgsqlDbType = NpgsqlDbType.Text });
+        if (key is not null)
+        {
+            parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = key, NpgsqlDbType = NpgsqlDbType.Bytea });
+        }
+    }
 
     public string CreateTable { get; } = $"""
         CREATE TABLE IF NOT EXISTS {table} (

@@ -233,12 +233,5 @@ internal sealed class PostgresStore(PostgresDatabase database, string label) : I
         return command;
     }
 
-    private void AddStoreAndKey(NpgsqlParameterCollection parameters, byte[]? key)
-    {
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = Label, NpgsqlDbType = NpgsqlDbType.Text });
-        if (key is not null)
-        {
-            parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = key, NpgsqlDbType = NpgsqlDbType.Bytea });
-        }
-    }
+    private void AddStoreAndKey(NpgsqlParameterCollection parameters, byte[]? key) => PostgresSql.AddStoreAndKey(parameters, Label, key);
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Npgsql;
-using NpgsqlTypes;
 using Spindle.Core;
 
 namespace Spindle.Postgres;
@@ -215,7 +214,7 @@ internal sealed class ReadBatcher(PostgresDatabase database, int maxRunning)
         {
             var read = batch[0];
             using var command = database.Command(connection, read.Sql);
-            AddParameters(command.Parameters, read);
+            PostgresSql.AddStoreAndKey(command.Parameters, read.Label, read.Key);
             read.Result = Value(command.ExecuteScalar());
             return;
         }
@@ -224,7 +223,7 @@ internal sealed class ReadBatcher(PostgresDatabase database, int maxRunning)
         foreach (var read in batch)
         {
             var statement = new NpgsqlBatchCommand(read.Sql);
-            AddParameters(statement.Parameters, read);
+            PostgresSql.AddStoreAndKey(statement.Parameters, read.Label, read.Key);
             statements.BatchCommands.Add(statement);
         }
 
@@ -237,12 +236,6 @@ internal sealed class ReadBatcher(PostgresDatabase database, int maxRunning)
     }
 
     private static object? Value(object? value) => value is DBNull ? null : value;
-
-    private static void AddParameters(NpgsqlParameterCollection parameters, Read read)
-    {
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = read.Label, NpgsqlDbType = NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = read.Key, NpgsqlDbType = NpgsqlDbType.Bytea });
-    }
 
     /// <summary>The exception the read's caller gets, made on the caller's thread (its message names its deadline).</summary>
     private static KeyValueException Answer(Read read, Exception error) =>
