@@ -34,6 +34,27 @@ public static class KeyValueDeadline
     }
 
     /// <summary>
+    /// The current thread's deadline as a <see cref="Stopwatch"/> timestamp, 0 without one: for a caller that hands
+    /// its work to another thread and waits for it only until its own deadline (see <see cref="MillisecondsUntil"/>).
+    /// </summary>
+    public static long Timestamp => _threadDeadline;
+
+    /// <summary>
+    /// The wait, in whole milliseconds rounded up, from now until <paramref name="timestamp"/> (a
+    /// <see cref="Timestamp"/>): <see cref="Timeout.Infinite"/> for 0 (no deadline), 0 once it has passed.
+    /// </summary>
+    public static int MillisecondsUntil(long timestamp)
+    {
+        if (timestamp == 0)
+        {
+            return Timeout.Infinite;
+        }
+
+        var left = timestamp - Stopwatch.GetTimestamp();
+        return left <= 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
+    }
+
+    /// <summary>
     /// The time left, or <see langword="null"/> without a deadline; <see cref="TimeSpan.Zero"/> once it has passed.
     /// </summary>
     public static TimeSpan? Remaining

@@ -72,10 +72,7 @@ internal sealed class ReadBatcher(PostgresDatabase database, int maxRunning)
     public object? Run(string operation, string label, string sql, byte[] key)
     {
         KeyValueDeadline.ThrowIfPassed(operation, label);
-        var deadline = KeyValueDeadline.Remaining is { } left
-            ? Stopwatch.GetTimestamp() + (long)(left.TotalSeconds * Stopwatch.Frequency)
-            : 0;
-        var read = new Read(operation, label, sql, key, deadline);
+        var read = new Read(operation, label, sql, key, KeyValueDeadline.Timestamp);
         lock (_lock)
         {
             if (_running < MaxRunning)
@@ -111,14 +108,7 @@ internal sealed class ReadBatcher(PostgresDatabase database, int maxRunning)
         var signal = read.Signal!;
         while (true)
         {
-            var wait = Timeout.Infinite;
-            if (read.Deadline != 0)
-            {
-                var left = read.Deadline - Stopwatch.GetTimestamp();
-                wait = left <= 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
-            }
-
-            signal.Wait(wait);
+            signal.Wait(KeyValueDeadline.MillisecondsUntil(read.Deadline));
             lock (_lock)
             {
                 var passed = read.Deadline != 0 && Stopwatch.GetTimestamp() >= read.Deadline;

@@ -95,9 +95,7 @@ internal sealed class WriteQueue(SqliteDatabase database)
     /// <param name="bytes">The bytes it writes (values), to bound a batch's size.</param>
     public Exception? Submit(Action<PooledConnection> apply, long bytes)
     {
-        var now = Stopwatch.GetTimestamp();
-        var deadline = KeyValueDeadline.Remaining is { } left ? now + (long)(left.TotalSeconds * Stopwatch.Frequency) : 0;
-        var request = new WriteRequest(apply, bytes, deadline);
+        var request = new WriteRequest(apply, bytes, KeyValueDeadline.Timestamp);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, database);
@@ -147,14 +145,7 @@ internal sealed class WriteQueue(SqliteDatabase database)
         var claimed = false;
         while (true)
         {
-            var wait = Timeout.Infinite;
-            if (request.Deadline != 0 && !claimed)
-            {
-                var left = request.Deadline - Stopwatch.GetTimestamp();
-                wait = left <= 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
-            }
-
-            signal.Wait(wait);
+            signal.Wait(claimed ? Timeout.Infinite : KeyValueDeadline.MillisecondsUntil(request.Deadline));
             lock (_lock)
             {
                 switch (request.State)
