@@ -16,6 +16,7 @@ public sealed class ComponentInstance : IDisposable
     private readonly object?[] _slots;
     private readonly Dictionary<(int Memory, int Realloc), GuestMemory> _memories = [];
     private readonly HostLinker? _hostLinker;
+    private readonly (int Slot, Memory Memory)[] _linearMemories;
     private bool _inCall;
     private bool _disposed;
 
@@ -38,6 +39,9 @@ public sealed class ComponentInstance : IDisposable
         {
             _slots[step.Slot] = Build(step);
         }
+
+        _linearMemories = DistinctMemories();
+        plan.WorkingSet.Prefault(_linearMemories);
     }
 
     /// <summary>The store the instance lives in.</summary>
@@ -74,6 +78,7 @@ public sealed class ComponentInstance : IDisposable
         }
 
         _disposed = true;
+        _plan.WorkingSet.Observe(_linearMemories);
         foreach (var entry in Handles.Drain())
         {
             if (entry.Own && !entry.Type.IsGuest)
@@ -225,6 +230,24 @@ public sealed class ComponentInstance : IDisposable
             _ => instance.GetGlobal(step.Name),
         };
         return export ?? throw new InvalidOperationException($"core instance lost its export {step.Name}");
+    }
+
+    /// <summary>The instance's core memories, each once, named by the first slot that holds it (the same slot in every instance).</summary>
+    internal ReadOnlySpan<(int Slot, Memory Memory)> LinearMemories => _linearMemories;
+
+    private (int Slot, Memory Memory)[] DistinctMemories()
+    {
+        var memories = new List<(int Slot, Memory Memory)>();
+        foreach (var slot in _plan.MemorySlots)
+        {
+            var memory = (Memory)_slots[slot]!;
+            if (!memories.Exists(m => m.Memory.GetPointer() == memory.GetPointer()))
+            {
+                memories.Add((slot, memory));
+            }
+        }
+
+        return [.. memories];
     }
 
     private GuestMemory? Memory(MemoryOptions options)

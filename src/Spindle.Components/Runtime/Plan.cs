@@ -23,6 +23,12 @@ internal sealed class ComponentPlan(IReadOnlyList<Module> modules)
     /// <summary>The host functions defined once for every instance (set by <see cref="Component.Load"/>).</summary>
     public HostLinker? HostLinker { get; set; }
 
+    /// <summary>The slots that hold core memories (exports of core instances), in plan order; read once linking is done.</summary>
+    public int[] MemorySlots => field ??= [.. Steps.OfType<CoreExportStep>().Where(step => step.Sort == Sort.CoreMemory).Select(step => step.Slot)];
+
+    /// <summary>The memory pages instances of this component write, learned as they run.</summary>
+    public WorkingSet WorkingSet { get; } = new();
+
     public int NewSlot() => Slots++;
 }
 
