@@ -66,7 +66,11 @@ internal sealed class AppOptions
     /// <param name="parse">The parsed command line.</param>
     /// <param name="requiredLabel">A label the command needs; checked before any store is opened or created.</param>
     /// <param name="manifestRequired">Whether a <c>spin.toml</c> must be found (<c>spindle up</c>).</param>
-    public AppSetup Resolve(ParseResult parse, string? requiredLabel = null, bool manifestRequired = false)
+    /// <param name="variables">
+    /// The application variables' values by name, for a command that needs every variable the manifest uses
+    /// (<c>spindle up</c>); without it, what uses a variable that has no default is left out.
+    /// </param>
+    public AppSetup Resolve(ParseResult parse, string? requiredLabel = null, bool manifestRequired = false, Func<string, string?>? variables = null)
     {
         var maxKey = InRange(parse.GetValue(MaxKeyBytes), 1, MaxKeyBytesLimit, "--max-key-bytes", "bytes");
         var maxValue = InRange(parse.GetValue(MaxValueBytes), 1, MaxValueBytesLimit, "--max-value-bytes", "bytes");
@@ -85,12 +89,12 @@ internal sealed class AppOptions
             appDirectory = from;
             if (File.Exists(Path.Combine(from, AppManifest.FileName)) || manifestRequired)
             {
-                manifest = AppManifest.Load(from);
+                manifest = AppManifest.Load(from, variables);
             }
         }
         else if (File.Exists(from))
         {
-            manifest = AppManifest.Load(from);
+            manifest = AppManifest.Load(from, variables);
             appDirectory = manifest.Directory;
         }
         else

@@ -33,6 +33,12 @@ internal sealed class UpCommand(CliConsole console)
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private readonly Option<string[]> _variables = new("--variable")
+    {
+        Description = "Give the application variable NAME the value VALUE: NAME=VALUE (repeatable; wins over $SPIN_VARIABLE_NAME and the default)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     private readonly Option<int> _maxInstances = new("--max-instances")
     {
         Description = "Most guest instances running at once; more requests get 503",
@@ -69,6 +75,7 @@ internal sealed class UpCommand(CliConsole console)
         _app.AddTo(up);
         up.Options.Add(_listen);
         up.Options.Add(_keyValues);
+        up.Options.Add(_variables);
         up.Options.Add(_maxInstances);
         up.Options.Add(_timeout);
         up.Options.Add(_maxMemory);
@@ -96,7 +103,9 @@ internal sealed class UpCommand(CliConsole console)
             ? parse.GetValue(_maxBody)
             : throw new ConfigurationException(null, "--max-request-body-bytes", $"must be between 0 and {HttpTriggerOptions.MaxRequestBodyBytesLimit}");
 
-        var setup = _app.Resolve(parse, manifestRequired: true);
+        var variables = Variables(parse.GetValue(_variables) ?? []);
+        var setup = _app.Resolve(parse, manifestRequired: true, variables: name =>
+            variables.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable("SPIN_VARIABLE_" + name.ToUpperInvariant()));
         var manifest = setup.Manifest!;
         CheckSeeds(seeds, setup.Stores.Limits);
 
@@ -348,6 +357,24 @@ internal sealed class UpCommand(CliConsole console)
         }
 
         return new(key, CommandLineBytes.ToBytes(text[(at + 1)..]));
+    }
+
+    // --variable NAME=VALUE, the last one winning for a name given twice.
+    private static Dictionary<string, string> Variables(string[] arguments)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var text in arguments)
+        {
+            var at = text.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0 || !CommandLineBytes.IsText(text))
+            {
+                throw new ConfigurationException(null, "--variable", $"'{text}' is not NAME=VALUE; give a variable the manifest declares in [variables], for example --variable api_host=example.com");
+            }
+
+            values[text[..at]] = text[(at + 1)..];
+        }
+
+        return values;
     }
 
     private static string CompilationCacheDirectory()

@@ -129,9 +129,11 @@ public sealed class AllowedOutboundHosts
         ConfigurationException Bad(string problem) =>
             new(filePath, keyPath, $"\"{raw}\" {problem}; write entries as scheme://host[:port], for example \"https://example.com\", \"http://localhost:3000\" or \"https://*.example.com:*\"");
 
+        // AppManifest resolves {{ variable }} templates before parsing; what is left is a template this method was
+        // given directly, or a variable whose value holds one.
         if (entry.Contains("{{", StringComparison.Ordinal))
         {
-            throw Bad("uses a variable, which Spindle does not resolve (it has no application variables yet); write the host literally");
+            throw Bad("holds an unresolved {{ template }}; give the entry, or the variable it uses, a literal value");
         }
 
         var schemeEnd = entry.IndexOf("://", StringComparison.Ordinal);

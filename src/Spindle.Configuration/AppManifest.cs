@@ -43,7 +43,16 @@ public sealed class AppManifest
 
     /// <summary>Reads a manifest file, or <c>spin.toml</c> in a folder.</summary>
     /// <exception cref="ConfigurationException">No such file, invalid TOML, or an invalid manifest.</exception>
-    public static AppManifest Load(string fileOrFolder)
+    public static AppManifest Load(string fileOrFolder) => Load(fileOrFolder, null);
+
+    /// <summary>
+    /// Reads a manifest file, or <c>spin.toml</c> in a folder, resolving its application variables: each takes the value
+    /// <paramref name="variables"/> gives for its name, else its <c>default</c>; a variable the manifest uses that has
+    /// neither is an error. Without <paramref name="variables"/> (the other overload), what uses such a variable is left
+    /// out instead: an <c>allowed_outbound_hosts</c> entry then allows nothing.
+    /// </summary>
+    /// <exception cref="ConfigurationException">No such file, invalid TOML, or an invalid manifest.</exception>
+    public static AppManifest Load(string fileOrFolder, Func<string, string?>? variables)
     {
         ArgumentException.ThrowIfNullOrEmpty(fileOrFolder);
         var path = Path.GetFullPath(fileOrFolder);
@@ -57,15 +66,18 @@ public sealed class AppManifest
             throw new ConfigurationException(path, null, "manifest not found; pass the app's spin.toml or its folder with -f/--from");
         }
 
-        return FromTable(TomlFile.Read(path, "manifest", "expected a spin.toml or its folder (-f/--from)"), path);
+        return FromTable(TomlFile.Read(path, "manifest", "expected a spin.toml or its folder (-f/--from)"), path, variables);
     }
 
     /// <summary>Parses manifest text as if read from <paramref name="path"/>.</summary>
-    public static AppManifest Parse(string toml, string path)
+    public static AppManifest Parse(string toml, string path) => Parse(toml, path, null);
+
+    /// <summary>Parses manifest text as if read from <paramref name="path"/>, resolving variables as <see cref="Load(string, Func{string, string?})"/> does.</summary>
+    public static AppManifest Parse(string toml, string path, Func<string, string?>? variables)
     {
         ArgumentNullException.ThrowIfNull(toml);
         var fullPath = Path.GetFullPath(path);
-        return FromTable(TomlFile.Parse(toml, fullPath, "manifest"), fullPath);
+        return FromTable(TomlFile.Parse(toml, fullPath, "manifest"), fullPath, variables);
     }
 
     /// <summary>
@@ -93,16 +105,16 @@ public sealed class AppManifest
         }
     }
 
-    private static AppManifest FromTable(TomlTable root, string path)
+    private static AppManifest FromTable(TomlTable root, string path, Func<string, string?>? variables)
     {
         if (root.TryGetValue("spin_manifest_version", out var version) || root.TryGetValue("spin_version", out version))
         {
             switch (version)
             {
                 case long v when v == 2:
-                    return FromV2(root, path);
+                    return FromV2(root, path, AppVariables.Read(root, path, variables));
                 case string s when s == "1":
-                    return FromV1(root, path);
+                    return FromV1(root, path, AppVariables.Read(root, path, variables));
                 default:
                     break;
             }
@@ -114,7 +126,7 @@ public sealed class AppManifest
             "missing or unsupported; Spindle reads spin_manifest_version = 2 and the older spin_manifest_version = \"1\"");
     }
 
-    private static AppManifest FromV2(TomlTable root, string path)
+    private static AppManifest FromV2(TomlTable root, string path, AppVariables variables)
     {
         var application = TomlFile.OptionalTable(root, "application", path, "application")
             ?? throw new ConfigurationException(path, "application", "is missing; add an [application] table with name = \"...\"");
@@ -131,7 +143,7 @@ public sealed class AppManifest
                 throw new ConfigurationException(path, keyPath, $"must be a table [component.{id}], not {TomlFile.Describe(value)}");
             }
 
-            components.Add(ReadComponent(id, table, path, keyPath));
+            components.Add(ReadComponent(id, table, path, keyPath, variables));
         }
 
         var routes = new List<HttpRouteManifest>();
@@ -165,7 +177,7 @@ public sealed class AppManifest
         return new AppManifest(path, 2, name, components, routes);
     }
 
-    private static AppManifest FromV1(TomlTable root, string path)
+    private static AppManifest FromV1(TomlTable root, string path, AppVariables variables)
     {
         var name = TomlFile.RequiredString(root, "name", path, "name", "add name = \"...\"");
         if (TomlFile.OptionalTable(root, "trigger", path, "trigger") is { } trigger)
@@ -201,7 +213,7 @@ public sealed class AppManifest
                 // Spin turns v1 ids into kebab-case ids when it reads them.
                 var id = rawId.Replace('_', '-').ToLowerInvariant();
                 CheckComponentId(id, path, $"{keyPath}.id", rawId);
-                var component = ReadComponent(id, table, path, keyPath);
+                var component = ReadComponent(id, table, path, keyPath, variables);
                 components.Add(component);
                 if (TomlFile.OptionalTable(table, "trigger", path, $"{keyPath}.trigger") is { } componentTrigger)
                 {
@@ -258,7 +270,7 @@ public sealed class AppManifest
         }
     }
 
-    private static ComponentManifest ReadComponent(string id, TomlTable table, string path, string keyPath)
+    private static ComponentManifest ReadComponent(string id, TomlTable table, string path, string keyPath, AppVariables variables)
     {
         var storesKeyPath = $"{keyPath}.key_value_stores";
         var stores = TomlFile.OptionalStringArray(table, "key_value_stores", path, storesKeyPath);
@@ -292,17 +304,25 @@ public sealed class AppManifest
 
         return new ComponentManifest(id, sourcePath, sourceDescription, stores, storesKeyPath)
         {
-            AllowedOutboundHosts = ReadAllowedHosts(table, path, keyPath),
+            AllowedOutboundHosts = ReadAllowedHosts(table, path, keyPath, variables),
         };
     }
 
-    // allowed_outbound_hosts, plus Spin 1.x's allowed_http_hosts converted as Spin converts it (both are read in
-    // either manifest version, as Spin's runtime does).
-    private static AllowedOutboundHosts ReadAllowedHosts(TomlTable table, string path, string keyPath)
+    // allowed_outbound_hosts, with its {{ variable }} templates resolved, plus Spin 1.x's allowed_http_hosts converted
+    // as Spin converts it (both are read in either manifest version, as Spin's runtime does).
+    private static AllowedOutboundHosts ReadAllowedHosts(TomlTable table, string path, string keyPath, AppVariables variables)
     {
         var outboundKey = $"{keyPath}.allowed_outbound_hosts";
         var httpKey = $"{keyPath}.allowed_http_hosts";
-        var outbound = TomlFile.OptionalStringArray(table, "allowed_outbound_hosts", path, outboundKey);
+        var outbound = new List<string>();
+        foreach (var entry in TomlFile.OptionalStringArray(table, "allowed_outbound_hosts", path, outboundKey))
+        {
+            if (variables.Resolve(entry, outboundKey) is { } resolved)
+            {
+                outbound.Add(resolved);
+            }
+        }
+
         var http = TomlFile.OptionalStringArray(table, "allowed_http_hosts", path, httpKey);
         if (outbound.Count == 0 && http.Count == 0)
         {

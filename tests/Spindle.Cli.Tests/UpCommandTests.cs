@@ -112,6 +112,51 @@ public sealed class UpCommandTests : IDisposable
         Assert.Equal("a=b", await up.GetStringAsync("/motd"));
     }
 
+    // Issue #9: {{ variable }} templates in allowed_outbound_hosts take --variable, else SPIN_VARIABLE_<NAME>, else the
+    // variable's default; a required variable with none of them stops the start, naming it and both ways to set it.
+    [Fact]
+    public async Task A_required_variable_comes_from_the_variable_flag_or_the_environment_and_without_either_the_start_fails()
+    {
+        var name = "upstream_" + Guid.NewGuid().ToString("N")[..8];
+        var environmentName = "SPIN_VARIABLE_" + name.ToUpperInvariant();
+        var wasm = Path.Combine(RepoRoot, "examples", "kv-counter", "kv-counter.wasm");
+        var manifest = _temp.WriteFile("spin.toml", string.Join('\n',
+            "spin_manifest_version = 2",
+            "[application]",
+            "name = \"vars\"",
+            "[variables]",
+            $"{name} = {{ required = true }}",
+            "[[trigger.http]]",
+            "route = \"/...\"",
+            "component = \"web\"",
+            "[component.web]",
+            $"source = \"{wasm}\"",
+            "key_value_stores = [\"default\"]",
+            $"allowed_outbound_hosts = [\"https://{{{{ {name} }}}}\"]"));
+
+        var missing = await CliResult.RunAsync([], "up", "-f", manifest, "--state-dir", "", "--listen", $"127.0.0.1:{FreePort()}");
+        missing.AssertError(2, manifest, $"variables.{name}", environmentName, $"--variable {name}=");
+
+        var malformed = await CliResult.RunAsync([], "up", "-f", manifest, "--state-dir", "", "--variable", name, "--listen", $"127.0.0.1:{FreePort()}");
+        malformed.AssertError(2, "--variable", "NAME=VALUE");
+
+        await using (var up = await RunningApp.StartAsync(_client, "-f", manifest, "--state-dir", "", "--variable", $"{name}=api.example.com"))
+        {
+            Assert.Equal("count: 1\n", await up.PostStringAsync("/"));
+        }
+
+        Environment.SetEnvironmentVariable(environmentName, "api.example.com");
+        try
+        {
+            await using var up = await RunningApp.StartAsync(_client, "-f", manifest, "--state-dir", "");
+            Assert.Equal("count: 1\n", await up.PostStringAsync("/"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(environmentName, null);
+        }
+    }
+
     [Fact]
     public async Task Missing_component_file_exits_2_naming_the_source()
     {

@@ -59,7 +59,7 @@ public sealed class AllowedOutboundHostsTests
     [InlineData("ftp://example.com", "no well-known one")]
     [InlineData("https://example.com:http", "not a number")]
     [InlineData("https://example.com:1..x", "two numbers")]
-    [InlineData("https://{{ host }}", "variable")]
+    [InlineData("https://{{ host }}", "unresolved {{ template }}")]
     [InlineData("insecure:allow-all", "*://*:*")]
     public void A_bad_entry_names_the_file_the_key_and_the_fix(string entry, string problem)
     {
@@ -95,6 +95,89 @@ public sealed class AllowedOutboundHostsTests
         Assert.True(api.Allows(new Uri("https://api.example.com/v1")));
         Assert.True(api.Allows(new Uri("http://localhost:3000/")));
         Assert.False(web.Allows(new Uri("https://api.example.com/v1")));
+    }
+
+    private const string WithVariables =
+        """
+        spin_manifest_version = 2
+        [application]
+        name = "demo"
+        [variables]
+        api_host = { default = "api.example.com" }
+        api_port = { required = true }
+        [[trigger.http]]
+        route = "/..."
+        component = "api"
+        [component.api]
+        source = "api.wasm"
+        allowed_outbound_hosts = ["https://{{ api_host }}", "http://{{api_host}}:{{ api_port }}", "https://static.example.com"]
+        """;
+
+    [Fact]
+    public void Variables_in_entries_take_the_given_value_else_their_default()
+    {
+        string? Values(string name) => name switch { "api_port" => "8080", _ => null };
+        var hosts = AppManifest.Parse(WithVariables, ManifestPath, Values).Components.Single().AllowedOutboundHosts;
+        Assert.Equal(["https://api.example.com", "http://api.example.com:8080", "https://static.example.com"], hosts.Entries);
+        Assert.True(hosts.Allows(new Uri("https://api.example.com/v1")));
+        Assert.True(hosts.Allows(new Uri("http://api.example.com:8080/")));
+        Assert.False(hosts.Allows(new Uri("http://api.example.com:8081/")));
+
+        string? Override(string name) => name switch { "api_host" => "other.example.com", "api_port" => "9000", _ => null };
+        var overridden = AppManifest.Parse(WithVariables, ManifestPath, Override).Components.Single().AllowedOutboundHosts;
+        Assert.True(overridden.Allows(new Uri("https://other.example.com/")));
+        Assert.False(overridden.Allows(new Uri("https://api.example.com/")));
+    }
+
+    [Fact]
+    public void A_required_variable_without_a_value_fails_the_start_naming_it_or_without_values_its_entry_allows_nothing()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => AppManifest.Parse(WithVariables, ManifestPath, _ => null));
+        Assert.Equal("variables.api_port", error.Key);
+        Assert.Contains("SPIN_VARIABLE_API_PORT", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--variable api_port=", error.Message, StringComparison.Ordinal);
+
+        // Loading without values (spindle kv reads the manifest for its stores only): that entry is left out.
+        var hosts = AppManifest.Parse(WithVariables, ManifestPath).Components.Single().AllowedOutboundHosts;
+        Assert.Equal(["https://api.example.com", "https://static.example.com"], hosts.Entries);
+        Assert.False(hosts.Allows(new Uri("http://api.example.com:8080/")));
+    }
+
+    [Theory]
+    [InlineData("https://{{ missing }}", "component.api.allowed_outbound_hosts", "not declared")]
+    [InlineData("https://{{ api_host", "component.api.allowed_outbound_hosts", "without its '}}'")]
+    [InlineData("https://{{ api_host }}/v1", "component.api.allowed_outbound_hosts", "has a path")]
+    public void A_bad_template_names_the_key_and_the_fix(string entry, string key, string problem)
+    {
+        var toml = WithVariables.Replace("""allowed_outbound_hosts = ["https://{{ api_host }}", "http://{{api_host}}:{{ api_port }}", "https://static.example.com"]""", $"allowed_outbound_hosts = [\"{entry}\"]", StringComparison.Ordinal);
+        var error = Assert.Throws<ConfigurationException>(() => AppManifest.Parse(toml, ManifestPath, _ => "1"));
+        Assert.Equal(key, error.Key);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""Api = { default = "x" }""", "variables.Api", "lowercase")]
+    [InlineData("""a__b = { default = "x" }""", "variables.a__b", "two underscores")]
+    [InlineData("""host = "x" """, "variables.host", "must be a table")]
+    [InlineData("""host = { default = "x", required = true }""", "variables.host", "both a default and required")]
+    [InlineData("""host = { required = "yes" }""", "variables.host.required", "true or false")]
+    public void A_bad_variable_declaration_names_the_key_and_the_fix(string declaration, string key, string problem)
+    {
+        var toml = $$"""
+            spin_manifest_version = 2
+            [application]
+            name = "demo"
+            [variables]
+            {{declaration}}
+            [[trigger.http]]
+            route = "/..."
+            component = "api"
+            [component.api]
+            source = "api.wasm"
+            """;
+        var error = Assert.Throws<ConfigurationException>(() => AppManifest.Parse(toml, ManifestPath));
+        Assert.Equal(key, error.Key);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
