@@ -39,7 +39,7 @@ components=(
   "tests/wasm/wasi-kv-probe/probe.wasm|wit|spindle:guests/probe|tests/wasm/wasi-kv-probe/probe.c $csdk"
   "tests/wasm/wasi-kv-upstream-probe/probe.wasm|tests/wasm/wasi-kv-upstream-probe/wit|spindle:upstream-probe/probe|tests/wasm/wasi-kv-upstream-probe/probe.c $csdk"
   "tests/wasm/values/values.wasm|wit|spindle:guests/values|tests/wasm/values/values.c"
-  "tests/wasm/wasi-http-probe/probe.wasm|wit|spindle:guests/http-handler|tests/wasm/wasi-http-probe/probe.c sdk/c/spindle_wasi_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c"
+  "tests/wasm/wasi-http-probe/probe.wasm|wit|spindle:guests/http-handler|tests/wasm/wasi-http-probe/probe.c sdk/c/spindle_wasi_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c sdk/c/spindle_variables.c"
   "bench/guests/get-loop/get-loop-component.wasm|wit|spindle:guests/bench|bench/guests/get-loop/get-loop.c sdk/c/spindle_http.c sdk/c/spindle_cabi.c sdk/c/spindle_kv2.c"
 )
 cflags=(
@@ -134,9 +134,9 @@ verify_core_of_component() {
   command -v wasm-objdump >/dev/null 2>&1 || return 0
   imports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Import/')
   exports=$(wasm-objdump -x "$wasm" | awk '/^[A-Z][A-Za-z]*\[[0-9]+\]:/ { s = $0 } /^ - / && s ~ /^Export/')
-  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value|fermyon:spin/key-value@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|wasi:http/types@0\.2\.0|wasi:io/(streams|poll|error)@0\.2\.0|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
+  bad=$(grep -vE '^ - func\[[0-9]+\] .* <- (wasi_snapshot_preview1|fermyon:spin/key-value|fermyon:spin/key-value@2\.0\.0|fermyon:spin/variables@2\.0\.0|wasi:keyvalue/(store|atomics|batch)@0\.2\.0-draft2|wasi:http/types@0\.2\.0|wasi:io/(streams|poll|error)@0\.2\.0|spindle:test/[a-z-]+)\.[^ ]+$' <<<"$imports" || true)
   if [ -n "$bad" ]; then
-    echo "error: $wasm imports something other than wasi_snapshot_preview1 and the key-value interfaces:" >&2
+    echo "error: $wasm imports something other than wasi_snapshot_preview1, the key-value interfaces and Spin's variables:" >&2
     echo "$bad" >&2
     return 1
   fi

@@ -246,7 +246,7 @@ internal sealed class UpCommand(CliConsole console)
         GuestComponent loaded;
         try
         {
-            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores), component.AllowedOutboundHosts.Allows, component.AllowedOutboundHosts.AllowsSelf);
+            loaded = engine.LoadComponent(component.Id, component.SourcePath, stores.ForComponent(component.KeyValueStores), component.AllowedOutboundHosts.Allows, component.AllowedOutboundHosts.AllowsSelf, component.Variables);
         }
         catch (MemoryLimitException ex)
         {

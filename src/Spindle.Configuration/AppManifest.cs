@@ -305,7 +305,36 @@ public sealed class AppManifest
         return new ComponentManifest(id, sourcePath, sourceDescription, stores, storesKeyPath)
         {
             AllowedOutboundHosts = ReadAllowedHosts(table, path, keyPath, variables),
+            Variables = ReadComponentVariables(table, path, keyPath, variables),
         };
+    }
+
+    // [component.<id>.variables] (v2) or [component.config] (v1): the keys the component's guest reads, each a
+    // template over the application variables, resolved now.
+    private static Dictionary<string, string> ReadComponentVariables(TomlTable table, string path, string keyPath, AppVariables variables)
+    {
+        var key = table.ContainsKey("variables") ? "variables" : "config";
+        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in TomlFile.OptionalTable(table, key, path, $"{keyPath}.{key}") ?? [])
+        {
+            var entryPath = $"{keyPath}.{key}.{name}";
+            if (AppVariables.NameProblem(name) is { } problem)
+            {
+                throw new ConfigurationException(path, entryPath, $"'{name}' is not a valid variable name: {problem}; use lowercase letters, digits and single underscores, starting with a letter (for example \"api_url\")");
+            }
+
+            if (value is not string template)
+            {
+                throw new ConfigurationException(path, entryPath, $"must be a string (a value, or a template such as \"{{{{ api_host }}}}\"), not {TomlFile.Describe(value)}");
+            }
+
+            if (variables.Resolve(template, entryPath) is { } text)
+            {
+                resolved[name] = text;
+            }
+        }
+
+        return resolved;
     }
 
     // allowed_outbound_hosts, with its {{ variable }} templates resolved, plus Spin 1.x's allowed_http_hosts converted
@@ -369,6 +398,12 @@ public sealed record ComponentManifest(string Id, string? SourcePath, string Sou
 {
     /// <summary>Where the component's outbound requests may go (<c>allowed_outbound_hosts</c>); none by default.</summary>
     public AllowedOutboundHosts AllowedOutboundHosts { get; init; } = AllowedOutboundHosts.None;
+
+    /// <summary>
+    /// The variables the component's guest may read (<c>[component.&lt;id&gt;.variables]</c>, or <c>[component.config]</c>
+    /// in a version 1 manifest), with their templates resolved; none by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>One HTTP trigger.</summary>

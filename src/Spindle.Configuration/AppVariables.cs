@@ -111,8 +111,8 @@ internal sealed class AppVariables
         return complete ? result.ToString() : null;
     }
 
-    // Spin's rule for variable names, so that every name maps onto an environment variable.
-    private static string? NameProblem(string name)
+    /// <summary>What is wrong with <paramref name="name"/> under Spin's rule for variable names (so that every name maps onto an environment variable), or <see langword="null"/>.</summary>
+    public static string? NameProblem(string name)
     {
         if (name.Length == 0)
         {

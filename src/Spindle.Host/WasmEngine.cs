@@ -90,7 +90,7 @@ public sealed class WasmEngine : IDisposable
         var wasi = new WasiPreview2();
         _http = new WasiHttp(wasi);
         _componentHost = _http.AddTo(wasi.AddTo(new HostDefinitions()));
-        foreach (var definition in KeyValueInterfaces.Define())
+        foreach (var definition in KeyValueInterfaces.Define().Concat(VariablesInterfaces.Define()))
         {
             _componentHost.Add(definition);
         }
@@ -137,7 +137,11 @@ public sealed class WasmEngine : IDisposable
     /// Whether the component may send requests to its own application (<c>http://self</c> in
     /// <c>allowed_outbound_hosts</c>): they go to <see cref="AppOrigin"/>.
     /// </param>
-    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null, bool allowSelfRequests = false)
+    /// <param name="variables">
+    /// The variables a component reads with <c>fermyon:spin/variables</c> or <c>wasi:config/store</c>, by name (resolved
+    /// values); none when omitted. Core modules have no variables interface.
+    /// </param>
+    public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null, bool allowSelfRequests = false, IReadOnlyDictionary<string, string>? variables = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(componentId);
         ArgumentException.ThrowIfNullOrEmpty(wasmPath);
@@ -145,7 +149,7 @@ public sealed class WasmEngine : IDisposable
         var bytes = File.ReadAllBytes(wasmPath);
         if (Component.IsComponent(bytes))
         {
-            return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp, allowSelfRequests);
+            return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp, allowSelfRequests, variables ?? new Dictionary<string, string>());
         }
 
         return LoadCoreModule(componentId, bytes, stores);
@@ -191,7 +195,7 @@ public sealed class WasmEngine : IDisposable
     }
 
     // Components: each core module is compiled (and cached) on its own, so an app's components share the cache.
-    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp, bool allowSelfRequests)
+    private ComponentGuest LoadWebAssemblyComponent(string componentId, byte[] bytes, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp, bool allowSelfRequests, IReadOnlyDictionary<string, string> variables)
     {
         var component = Component.Load(_engine, bytes, _componentHost, (ordinal, module) =>
         {
@@ -209,7 +213,7 @@ public sealed class WasmEngine : IDisposable
             target => allowOutboundHttp?.Invoke(target) == true,
             allowSelfRequests ? () => AppOrigin : null,
             origin => Log.OutboundDenied(_logger, componentId, origin));
-        return new ComponentGuest(this, componentId, component, stores, _http, outbound);
+        return new ComponentGuest(this, componentId, component, stores, _http, outbound, variables);
     }
 
     // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",

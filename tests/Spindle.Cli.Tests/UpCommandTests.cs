@@ -157,6 +157,35 @@ public sealed class UpCommandTests : IDisposable
         }
     }
 
+    // Issue #9: a component reads its [component.<id>.variables] through fermyon:spin/variables@2.0.0, each a template
+    // over the application's [variables], resolved when the app starts (here the C wasi:http probe's /variable route).
+    [Fact]
+    public async Task A_component_reads_its_variables_resolved_from_the_application_variables()
+    {
+        var wasm = Path.Combine(RepoRoot, "tests", "wasm", "wasi-http-probe", "probe.wasm");
+        var manifest = _temp.WriteFile("spin.toml", $$$"""
+            spin_manifest_version = 2
+            [application]
+            name = "vars"
+            [variables]
+            greeting = { default = "hello" }
+            who = { required = true }
+            [[trigger.http]]
+            route = "/..."
+            component = "probe"
+            [component.probe]
+            source = "{{{wasm}}}"
+            [component.probe.variables]
+            message = "{{ greeting }}, {{who}}!"
+            plain = "literal"
+            """);
+        await using var up = await RunningApp.StartAsync(_client, "-f", manifest, "--state-dir", "", "--variable", "who=world");
+        Assert.Equal("ok:hello, world!", await up.GetStringAsync("/variable?name=message"));
+        Assert.Equal("ok:literal", await up.GetStringAsync("/variable?name=plain"));
+        Assert.StartsWith("err:undefined:", await up.GetStringAsync("/variable?name=greeting"), StringComparison.Ordinal);
+        Assert.StartsWith("err:invalid-name:", await up.GetStringAsync("/variable?name=Message"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Missing_component_file_exits_2_naming_the_source()
     {

@@ -20,10 +20,11 @@ internal sealed class ComponentGuest : GuestComponent
     private readonly ILogger _logger;
     private readonly ILogger _guestOutput;
 
-    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores, WasiHttp http, OutgoingHttp? outbound = null)
+    internal ComponentGuest(WasmEngine engine, string id, Component component, IKeyValueStoreManager stores, WasiHttp http, OutgoingHttp? outbound = null, IReadOnlyDictionary<string, string>? variables = null)
         : base(engine, id)
     {
         _outbound = outbound;
+        _variables = variables ?? new Dictionary<string, string>();
         _engine = engine;
         _component = component;
         _stores = stores;
@@ -52,6 +53,7 @@ internal sealed class ComponentGuest : GuestComponent
 
     private readonly string? _wasiHttpExport;
     private readonly OutgoingHttp? _outbound;
+    private readonly IReadOnlyDictionary<string, string> _variables;
 
     /// <summary>Whether the component exports <c>wasi:http/incoming-handler</c> (0.2.x) <c>handle</c>.</summary>
     public override bool ExportsWasiHttpHandler => _wasiHttpExport is not null;
@@ -144,7 +146,7 @@ internal sealed class ComponentGuest : GuestComponent
             Deadline = Stopwatch.GetTimestamp() + (long)(options.RequestTimeout.TotalSeconds * Stopwatch.Frequency),
             OutgoingHttp = _outbound,
         };
-        var state = new ComponentState(Id, _stores, options, _logger, wasi, OpenStores);
+        var state = new ComponentState(Id, _stores, options, _logger, wasi, OpenStores) { Variables = _variables };
         try
         {
             ComponentInstance instance;

@@ -21,6 +21,9 @@ internal sealed class ComponentState(string componentId, IKeyValueStoreManager s
 
     public WasiContext Wasi { get; } = wasi;
 
+    /// <summary>The component's variables (from its manifest entry, resolved), for the variables interfaces.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Stores open as resources (<c>@2.0.0</c> stores and <c>wasi:keyvalue</c> buckets) and not dropped yet.</summary>
     public int OpenResources { get; private set; }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "spindle_kv2.h"
+#include "spindle_variables.h"
 #include "spindle_wasi_http.h"
 
 #define CHUNK (64 * 1024)
@@ -364,6 +365,39 @@ static void route_kv(spindle_wasi_http_outparam out, const char *query) {
     reply(out, 200, text);
 }
 
+/* The component variable ?name= (fermyon:spin/variables@2.0.0): "ok:<value>", or "err:<case>:<message>". */
+static void route_variable(spindle_wasi_http_outparam out, const char *query) {
+    static const char *const cases[] = {"invalid-name", "undefined", "provider", "other"};
+    size_t name_len;
+    const char *name = query_param(query, "name", &name_len);
+    if (name == NULL) {
+        reply(out, 400, "bad-request: name");
+        return;
+    }
+    spindle_string value;
+    spindle_variables_error err;
+    char *text;
+    if (spindle_variables_get(name, name_len, &value, &err)) {
+        text = malloc(value.len + 4);
+        if (text == NULL) {
+            __builtin_trap();
+        }
+        snprintf(text, value.len + 4, "ok:%s", value.data);
+        free(value.data);
+    } else {
+        const char *kind = err.tag < 4 ? cases[err.tag] : "sdk";
+        size_t size = err.message.len + strlen(kind) + 6;
+        text = malloc(size);
+        if (text == NULL) {
+            __builtin_trap();
+        }
+        snprintf(text, size, "err:%s:%s", kind, err.message.data == NULL ? "" : err.message.data);
+        spindle_variables_error_free(&err);
+    }
+    reply(out, 200, text);
+    free(text);
+}
+
 void spindle_wasi_http_handle(spindle_wasi_http_request req, spindle_wasi_http_outparam out) {
     spindle_string target = spindle_wasi_http_request_path_with_query(req);
     char *query = strchr(target.data, '?');
@@ -393,6 +427,8 @@ void spindle_wasi_http_handle(spindle_wasi_http_request req, spindle_wasi_http_o
         __builtin_trap();
     } else if (strcmp(path, "/trap-after-start") == 0) {
         route_trap_after_start(out);
+    } else if (strcmp(path, "/variable") == 0) {
+        route_variable(out, query);
     } else if (strcmp(path, "/kv") == 0) {
         route_kv(out, query);
     } else if (strcmp(path, "/method") == 0) {
