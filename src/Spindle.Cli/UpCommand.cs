@@ -120,9 +120,10 @@ internal sealed class UpCommand(CliConsole console)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)); // a failed bind is reported once, below
         using var engine = new WasmEngine(hostOptions, loggerFactory);
         using var deferred = new DeferredStores(hostOptions.RequestTimeout);
-        var routes = LoadRoutes(manifest, engine, deferred);
+        var (routes, chainTargets) = LoadRoutes(manifest, engine, deferred);
 
-        var trigger = new HttpTrigger(new HttpTriggerOptions { Listen = listen, MaxRequestBodyBytes = maxBody }, routes, loggerFactory, hostOptions.MaxConcurrentInstances);
+        var triggerOptions = new HttpTriggerOptions { Listen = listen, MaxRequestBodyBytes = maxBody, ServiceChainingKey = engine.ServiceChainingKey };
+        var trigger = new HttpTrigger(triggerOptions, routes, loggerFactory, hostOptions.MaxConcurrentInstances, chainTargets);
         await using var triggerScope = trigger.ConfigureAwait(false);
         try
         {
@@ -191,24 +192,24 @@ internal sealed class UpCommand(CliConsole console)
         return ExitCodes.Success;
     }
 
-    private static List<HttpRoute> LoadRoutes(AppManifest manifest, WasmEngine engine, DeferredStores stores)
+    // The public routes, and every component with an HTTP trigger (private ones too), which service chaining reaches.
+    private static (List<HttpRoute> Routes, IReadOnlyCollection<GuestComponent> Components) LoadRoutes(AppManifest manifest, WasmEngine engine, DeferredStores stores)
     {
         var routes = new List<HttpRoute>();
         var components = new Dictionary<string, GuestComponent>(StringComparer.Ordinal);
         foreach (var trigger in manifest.HttpRoutes)
         {
-            if (trigger.Route is null)
-            {
-                continue; // a private endpoint: reachable only through service chaining, which Spindle does not serve
-            }
-
             if (!components.TryGetValue(trigger.ComponentId, out var component))
             {
                 component = LoadComponent(manifest, manifest.Components.First(c => c.Id == trigger.ComponentId), engine, stores);
                 components.Add(trigger.ComponentId, component);
             }
 
-            routes.Add(new HttpRoute(trigger.Route, component));
+            // A private endpoint (route = { private = true }) is reachable only through service chaining.
+            if (trigger.Route is not null)
+            {
+                routes.Add(new HttpRoute(trigger.Route, component));
+            }
         }
 
         if (routes.Count == 0)
@@ -222,7 +223,7 @@ internal sealed class UpCommand(CliConsole console)
             throw new ConfigurationException(manifest.FilePath, "trigger.http", $"route '{duplicate.Key}' is used by more than one trigger; give each a different route");
         }
 
-        return routes;
+        return (routes, components.Values);
     }
 
     // Where components' requests to their own app (http://self) go: the address served, on loopback when it is

@@ -105,6 +105,19 @@ public sealed class WasmEngine : IDisposable
     public HostOptions Options { get; }
 
     /// <summary>
+    /// The header that carries a service-chaining request (a component's request to
+    /// <c>http://&lt;component-id&gt;.spin.internal</c>) to the application's HTTP trigger: <see cref="ServiceChainingKey"/>,
+    /// a space, and the id of the component it is for. Only the host sets it; the trigger drops it from every request.
+    /// </summary>
+    public const string ServiceChainingHeader = "spindle-chained-to";
+
+    /// <summary>
+    /// A secret made for this engine that proves a request came from one of its components through service chaining
+    /// (a client that sends <see cref="ServiceChainingHeader"/> cannot know it). Give it to the trigger.
+    /// </summary>
+    public string ServiceChainingKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>
     /// Where the application these components belong to is served, as a loopback origin such as
     /// <c>http://127.0.0.1:3000</c>, for the requests components send to their own application (<c>http://self</c>).
     /// Set it once the trigger listens; until then such requests fail with <c>HTTP-request-URI-invalid</c>.
@@ -212,8 +225,26 @@ public sealed class WasmEngine : IDisposable
             _outboundClient,
             target => allowOutboundHttp?.Invoke(target) == true,
             allowSelfRequests ? () => AppOrigin : null,
-            origin => Log.OutboundDenied(_logger, componentId, origin));
+            origin => Log.OutboundDenied(_logger, componentId, origin),
+            ServiceChaining);
         return new ComponentGuest(this, componentId, component, stores, _http, outbound, variables);
+    }
+
+    // Spin's service chaining: an allowed request to http://<component-id>.spin.internal goes to that component of
+    // this application, through the trigger on loopback with the chaining header (no name lookup, no other machine).
+    private OutgoingRedirect? ServiceChaining(Uri target)
+    {
+        const string Suffix = ".spin.internal";
+        var host = target.Host;
+        if (!host.EndsWith(Suffix, StringComparison.OrdinalIgnoreCase) || host.Length == Suffix.Length)
+        {
+            return null;
+        }
+
+        var componentId = host[..^Suffix.Length];
+        var origin = AppOrigin;
+        var redirected = origin is null ? null : new Uri(origin, target.PathAndQuery);
+        return new OutgoingRedirect(redirected, ServiceChainingHeader, $"{ServiceChainingKey} {componentId}");
     }
 
     // Checked before compiling: past the limit Wasmtime's pooling allocator refuses the module as "not valid",

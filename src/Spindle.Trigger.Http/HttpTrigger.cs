@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,12 +36,30 @@ public sealed class HttpTrigger : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly int _maxInstances;
     private readonly long _maxRequestBodyBytes;
+    private readonly byte[]? _chainingKey;
+    private readonly Dictionary<string, GuestComponent> _chainTargets;
     private readonly LargeBufferCollector _largeBuffers = new(TimeSpan.FromMilliseconds(500));
 
     /// <summary>Builds the server; call <see cref="StartAsync"/> to listen.</summary>
     /// <exception cref="ArgumentException">Two routes have the same pattern.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="HttpTriggerOptions.MaxRequestBodyBytes"/> is negative or above <see cref="HttpTriggerOptions.MaxRequestBodyBytesLimit"/>.</exception>
     public HttpTrigger(HttpTriggerOptions options, IReadOnlyList<HttpRoute> routes, ILoggerFactory loggerFactory, int maxInstances)
+        : this(options, routes, loggerFactory, maxInstances, null)
+    {
+    }
+
+    /// <summary>Builds the server, with the components service-chained requests may reach; call <see cref="StartAsync"/> to listen.</summary>
+    /// <exception cref="ArgumentException">Two routes have the same pattern.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="HttpTriggerOptions.MaxRequestBodyBytes"/> is negative or above <see cref="HttpTriggerOptions.MaxRequestBodyBytesLimit"/>.</exception>
+    /// <param name="options">Where and how to listen.</param>
+    /// <param name="routes">The public routes.</param>
+    /// <param name="loggerFactory">For the trigger's log.</param>
+    /// <param name="maxInstances">The engine's cap, for messages.</param>
+    /// <param name="chainTargets">
+    /// The components service-chained requests may reach (every component with an HTTP trigger, private routes
+    /// included), by <see cref="GuestComponent.Id"/>; see <see cref="HttpTriggerOptions.ServiceChainingKey"/>.
+    /// </param>
+    public HttpTrigger(HttpTriggerOptions options, IReadOnlyList<HttpRoute> routes, ILoggerFactory loggerFactory, int maxInstances, IReadOnlyCollection<GuestComponent>? chainTargets)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
@@ -57,6 +77,8 @@ public sealed class HttpTrigger : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<HttpTrigger>();
         _maxInstances = maxInstances;
         _maxRequestBodyBytes = options.MaxRequestBodyBytes;
+        _chainingKey = options.ServiceChainingKey is { } key ? Encoding.UTF8.GetBytes(key) : null;
+        _chainTargets = (chainTargets ?? []).ToDictionary(c => c.Id, StringComparer.Ordinal);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -113,7 +135,25 @@ public sealed class HttpTrigger : IAsyncDisposable
         var queryAt = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var path = queryAt < 0 ? rawTarget : rawTarget[..queryAt];
 
-        var route = _router.Match(path);
+        HttpRoute? route;
+        if (request.Headers.Remove(WasmEngine.ServiceChainingHeader, out var chained) && ChainTarget(chained.ToString()) is { } target)
+        {
+            // Service chaining, as Spin does it: the component named gets the request on a route that is its exact path.
+            if (!_chainTargets.TryGetValue(target, out var component))
+            {
+                Log.ChainTargetUnknown(_logger, target, path);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                await context.Response.WriteAsync($"no component '{target}' of this application has an HTTP trigger\n", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
+            route = new HttpRoute(path.StartsWith('/') ? path : "/", component);
+        }
+        else
+        {
+            route = _router.Match(path);
+        }
+
         if (route is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -241,6 +281,20 @@ public sealed class HttpTrigger : IAsyncDisposable
     }
 
     // The answer a client gets when its request's component failed (the log says why, the client does not).
+    // The component id of a chaining header carrying this trigger's key; null for any other value (a client that
+    // set the header itself), so the request is routed as usual.
+    private string? ChainTarget(string value)
+    {
+        var space = value.IndexOf(' ', StringComparison.Ordinal);
+        if (_chainingKey is null || space < 0)
+        {
+            return null;
+        }
+
+        var key = Encoding.UTF8.GetBytes(value[..space]);
+        return CryptographicOperations.FixedTimeEquals(key, _chainingKey) ? value[(space + 1)..] : null;
+    }
+
     private static Task WriteComponentFailedAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;

@@ -19,4 +19,12 @@ public sealed record HttpTriggerOptions
     /// slot, so at most <c>MaxConcurrentInstances</c> bodies are buffered at once.
     /// </summary>
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+
+    /// <summary>
+    /// The engine's <see cref="Spindle.Host.WasmEngine.ServiceChainingKey"/>: a request carrying it in
+    /// <see cref="Spindle.Host.WasmEngine.ServiceChainingHeader"/> came from a component of this application through
+    /// service chaining and goes to the component it names. <see langword="null"/> serves no chained request. The header
+    /// is dropped from every request either way.
+    /// </summary>
+    public string? ServiceChainingKey { get; init; }
 }

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Response to {Method} {Path} from component {Component} failed before it started: {Reason}; answering 500")]
     public static partial void ResponseNotStarted(ILogger logger, Exception exception, string method, string path, string component, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A service-chained request for {Path} names component {Component}, which has no HTTP trigger in this application; answering 404")]
+    public static partial void ChainTargetUnknown(ILogger logger, string component, string path);
 }

@@ -186,6 +186,61 @@ public sealed class UpCommandTests : IDisposable
         Assert.StartsWith("err:invalid-name:", await up.GetStringAsync("/variable?name=Message"), StringComparison.Ordinal);
     }
 
+    // Issue #9: Spin's service chaining. The JavaScript http-probe (front) may reach http://*.spin.internal; its
+    // /proxy?url= request to http://back.spin.internal/... is answered by the C wasi:http probe (back), whose only
+    // route is private; the same probe without that entry (plain, private too) is denied, and a chaining header a
+    // client sends is dropped.
+    [Fact]
+    public async Task A_request_to_a_component_on_spin_internal_reaches_it_even_on_a_private_route()
+    {
+        var front = Spindle.Testing.JsGuests.Path("http-probe");
+        var back = Path.Combine(RepoRoot, "tests", "wasm", "wasi-http-probe", "probe.wasm");
+        var manifest = _temp.WriteFile("spin.toml", $$$"""
+            spin_manifest_version = 2
+            [application]
+            name = "chain"
+            [[trigger.http]]
+            route = "/..."
+            component = "front"
+            [[trigger.http]]
+            route = { private = true }
+            component = "plain"
+            [[trigger.http]]
+            route = { private = true }
+            component = "back"
+            [component.front]
+            source = "{{{front}}}"
+            allowed_outbound_hosts = ["http://*.spin.internal"]
+            [component.plain]
+            source = "{{{front}}}"
+            [component.back]
+            source = "{{{back}}}"
+            """);
+        await using var up = await RunningApp.StartAsync(_client, "-f", manifest, "--state-dir", "");
+
+        using var chained = await _client.GetAsync(up.Url("/proxy?url=http://back.spin.internal/method"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, chained.StatusCode);
+        Assert.Equal("GET", await chained.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+        using var unknown = await _client.GetAsync(up.Url("/proxy?url=http://nobody.spin.internal/method"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // front -> plain (private, no allowed_outbound_hosts), whose own request to back is denied: 502 comes back.
+        var inner = Uri.EscapeDataString("http://back.spin.internal/method");
+        using var denied = await _client.GetAsync(up.Url($"/proxy?url=http://plain.spin.internal/proxy?url={inner}"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadGateway, denied.StatusCode);
+        Assert.StartsWith("failed:", await denied.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        // From outside, the private component cannot be reached, with or without a chaining header of the client's own.
+        using var forged = new HttpRequestMessage(HttpMethod.Get, up.Url("/echo"));
+        forged.Headers.TryAddWithoutValidation("spindle-chained-to", "0000 back");
+        using var echoed = await _client.SendAsync(forged, TestContext.Current.CancellationToken);
+        var body = await echoed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, echoed.StatusCode);
+        Assert.DoesNotContain("spindle-chained-to", body, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("/echo", body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Missing_component_file_exits_2_naming_the_source()
     {

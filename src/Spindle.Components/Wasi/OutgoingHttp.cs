@@ -21,6 +21,7 @@ public sealed class OutgoingHttp
     private readonly Func<Uri, bool> _allows;
     private readonly Func<Uri?>? _selfOrigin;
     private readonly Action<string>? _denied;
+    private readonly Func<Uri, OutgoingRedirect?>? _redirect;
 
     /// <summary>Creates the permission.</summary>
     /// <param name="client">Sends the allowed requests; shared, not disposed here.</param>
@@ -31,7 +32,12 @@ public sealed class OutgoingHttp
     /// returns <see langword="null"/> while the application has no address yet. Without it such requests are denied.
     /// </param>
     /// <param name="denied">Told the origin of each denied request (<c>http://self</c> for the application itself), to log it.</param>
-    public OutgoingHttp(HttpMessageInvoker client, Func<Uri, bool> allows, Func<Uri?>? selfOrigin = null, Action<string>? denied = null)
+    /// <param name="redirect">
+    /// Given each allowed target, may send the request elsewhere instead, with one header added (Spindle's host uses it
+    /// for Spin's service chaining: <c>http://&lt;component&gt;.spin.internal</c> goes to that component of the same
+    /// application); <see langword="null"/> sends it as it is.
+    /// </param>
+    public OutgoingHttp(HttpMessageInvoker client, Func<Uri, bool> allows, Func<Uri?>? selfOrigin = null, Action<string>? denied = null, Func<Uri, OutgoingRedirect?>? redirect = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(allows);
@@ -39,7 +45,10 @@ public sealed class OutgoingHttp
         _allows = allows;
         _selfOrigin = selfOrigin;
         _denied = denied;
+        _redirect = redirect;
     }
+
+    internal OutgoingRedirect? Redirect(Uri target) => _redirect?.Invoke(target);
 
     internal HttpMessageInvoker Client { get; }
 
@@ -488,4 +497,26 @@ internal static class OutgoingErrors
         HttpRequestError.ConnectionError when innermost => ("destination-unavailable", null),
         _ => null,
     };
+}
+
+/// <summary>
+/// Where an allowed outbound request goes instead of its own target, and a header the host adds to it (the guest's
+/// own header of that name is dropped, so a guest cannot set it).
+/// </summary>
+/// <param name="target">
+/// The absolute URI the request is sent to; <see langword="null"/> when where it should go has no address yet (the
+/// request then fails with <c>HTTP-request-URI-invalid</c>).
+/// </param>
+/// <param name="headerName">The header added.</param>
+/// <param name="headerValue">Its value.</param>
+public sealed class OutgoingRedirect(Uri? target, string headerName, string headerValue)
+{
+    /// <summary>The absolute URI the request is sent to, or <see langword="null"/> when there is none yet.</summary>
+    public Uri? Target { get; } = target;
+
+    /// <summary>The header added to the request.</summary>
+    public string HeaderName { get; } = headerName;
+
+    /// <summary>The added header's value.</summary>
+    public string HeaderValue { get; } = headerValue;
 }

@@ -202,12 +202,22 @@ public sealed class WasiHttp
             }
         }
 
-        var message = new HttpRequestMessage(new HttpMethod(method), target);
+        // The host may send an allowed request elsewhere (service chaining); its target has no address yet when the
+        // application is not served.
+        var redirect = outgoing.Redirect(target);
+        if (redirect is { Target: null })
+        {
+            return NotSent("HTTP-request-URI-invalid", "the request has no valid target");
+        }
+
+        var message = new HttpRequestMessage(new HttpMethod(method), redirect?.Target ?? target);
         var contentHeaders = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in request.Headers.Entries)
         {
-            // The connection goes to the authority the permission was checked against, and so does Host.
-            if (string.Equals(name, "host", StringComparison.OrdinalIgnoreCase))
+            // The connection goes to the authority the permission was checked against, and so does Host. A header
+            // the host adds for a redirect is the host's alone.
+            if (string.Equals(name, "host", StringComparison.OrdinalIgnoreCase)
+                || (redirect is not null && string.Equals(name, redirect.HeaderName, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -217,6 +227,11 @@ public sealed class WasiHttp
             {
                 contentHeaders.Add(new(name, text));
             }
+        }
+
+        if (redirect is not null)
+        {
+            message.Headers.TryAddWithoutValidation(redirect.HeaderName, redirect.HeaderValue);
         }
 
         if (request.Body is { } body)
