@@ -17,6 +17,7 @@ public sealed class ComponentInstance : IDisposable
     private readonly Dictionary<(int Memory, int Realloc), GuestMemory> _memories = [];
     private readonly HostLinker? _hostLinker;
     private readonly (int Slot, Memory Memory)[] _linearMemories;
+    private readonly bool _observed;
     private bool _inCall;
     private bool _disposed;
 
@@ -41,7 +42,7 @@ public sealed class ComponentInstance : IDisposable
         }
 
         _linearMemories = DistinctMemories();
-        plan.WorkingSet.Prefault(_linearMemories);
+        _observed = plan.WorkingSet.Prefault(_linearMemories);
     }
 
     /// <summary>The store the instance lives in.</summary>
@@ -78,7 +79,11 @@ public sealed class ComponentInstance : IDisposable
         }
 
         _disposed = true;
-        _plan.WorkingSet.Observe(_linearMemories);
+        if (_observed)
+        {
+            _plan.WorkingSet.Observe(_linearMemories);
+        }
+
         foreach (var entry in Handles.Drain())
         {
             if (entry.Own && !entry.Type.IsGuest)

@@ -52,6 +52,42 @@ public sealed class WorkingSetTests : IDisposable
         });
     }
 
+    [Fact]
+    public void A_page_that_instances_stop_writing_leaves_the_working_set()
+    {
+        Assert.SkipUnless(WorkingSet.Available, "needs Linux 5.14 or later with /proc/self/pagemap");
+        var path = Path.Combine(AppContext.BaseDirectory, "wasm", "components", "image-pages.wasm");
+        using var component = Component.Load(_engine, File.ReadAllBytes(path), new HostDefinitions());
+
+        // The first 16 instances are observed; the last of them writes pages 3 and 11 (a request that did more), the
+        // others page 3 only.
+        void Touch3() => Run(component, instance => instance.GetFunction("touch")!.Invoke(3u));
+        for (var i = 0; i < 15; i++)
+        {
+            Touch3();
+        }
+
+        Run(component, instance =>
+        {
+            instance.GetFunction("touch")!.Invoke(3u);
+            instance.GetFunction("touch")!.Invoke(11u);
+        });
+        Run(component, instance => Assert.Equal([3, 11], Written(instance).Intersect([3, 11]).Order()));
+
+        // Up to instance 512: eight more observed instances (one in 64), none writing page 11, which then drops out.
+        for (var n = 18; n <= 512; n++)
+        {
+            Touch3();
+        }
+
+        Run(component, instance =>
+        {
+            var written = Written(instance);
+            Assert.Contains(3, written);
+            Assert.DoesNotContain(11, written);
+        });
+    }
+
     private void Run(Component component, Action<ComponentInstance> action)
     {
         using var store = new Store(_engine);

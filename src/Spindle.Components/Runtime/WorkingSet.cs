@@ -54,12 +54,24 @@ internal sealed class WorkingSet
     /// <summary>Whether this process can learn and populate working sets (Linux 5.14 or later, 4 KiB pages).</summary>
     public static bool Available => Supported && !_unavailable;
 
-    /// <summary>Makes the learned pages of each memory writable. <paramref name="memories"/>: slot and memory.</summary>
-    public void Prefault(ReadOnlySpan<(int Slot, Memory Memory)> memories)
+    /// <summary>
+    /// Called for each new instance, before it runs: makes the learned pages of each memory writable, or, for an
+    /// instance picked to be observed, leaves its memory alone and returns <see langword="true"/> (pass its memories
+    /// to <see cref="Observe"/> before it is reset). Observed instances are not populated, so what they show is what
+    /// the guest wrote, and a page no longer written drops out of the set.
+    /// </summary>
+    /// <param name="memories">Each memory with the slot that names it in every instance.</param>
+    public bool Prefault(ReadOnlySpan<(int Slot, Memory Memory)> memories)
     {
         if (!Available)
         {
-            return;
+            return false;
+        }
+
+        var n = Interlocked.Increment(ref _instances);
+        if (n <= FirstObserved || n % ObserveEvery == 0)
+        {
+            return true;
         }
 
         var runs = Volatile.Read(ref _runs);
@@ -85,22 +97,18 @@ internal sealed class WorkingSet
                     // A kernel without MADV_POPULATE_WRITE (before 5.14) says EINVAL: stop trying. Anything else
                     // (no memory just now, a signal) only ends this attempt; the guest faults the pages in itself.
                     _unavailable |= Marshal.GetLastPInvokeError() == InvalidArgument;
-                    return;
+                    return false;
                 }
             }
         }
+
+        return false;
     }
 
-    /// <summary>Records, for a sample of instances, which pages each memory wrote; call it before the store is reset.</summary>
+    /// <summary>Records which pages each memory of an observed instance wrote; call it before the store is reset.</summary>
     public void Observe(ReadOnlySpan<(int Slot, Memory Memory)> memories)
     {
         if (!Available)
-        {
-            return;
-        }
-
-        var n = Interlocked.Increment(ref _instances);
-        if (n > FirstObserved && n % ObserveEvery != 0)
         {
             return;
         }
