@@ -18,9 +18,12 @@ internal sealed class CoreModuleGuest : GuestComponent
     private readonly ILogger _logger;
     private readonly ILogger _guestOutput;
 
-    internal CoreModuleGuest(WasmEngine engine, string id, Module module, Linker linker, IKeyValueStoreManager stores)
+    private readonly IReadOnlyDictionary<string, string> _variables;
+
+    internal CoreModuleGuest(WasmEngine engine, string id, Module module, Linker linker, IKeyValueStoreManager stores, IReadOnlyDictionary<string, string>? variables = null)
         : base(engine, id)
     {
+        _variables = variables ?? new Dictionary<string, string>();
         _engine = engine;
         _module = module;
         _linker = linker;
@@ -58,7 +61,7 @@ internal sealed class CoreModuleGuest : GuestComponent
         // The same deadline bounds host calls: every store wait ends by it, so a stuck backend cannot hold the guest
         // thread past the request timeout (the epoch only stops guest code).
         using var deadline = KeyValueDeadline.Enter(options.RequestTimeout);
-        var context = new GuestContext(Id, new StoreHandles(_stores, options.StoreHandleCapacity), options, _logger);
+        var context = new GuestContext(Id, new StoreHandles(_stores, options.StoreHandleCapacity), options, _logger) { Variables = _variables };
         using var scope = context.Enter();
         try
         {

@@ -24,6 +24,9 @@ internal sealed class GuestContext(string componentId, StoreHandles keyValue, Ho
 
     public ILogger Logger { get; } = logger;
 
+    /// <summary>The component's variables, for <c>spin-config</c>.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Set once the instance exists; imports run only after that.</summary>
     public GuestMemory Memory { get; set; } = null!;
 

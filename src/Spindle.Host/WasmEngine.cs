@@ -87,6 +87,7 @@ public sealed class WasmEngine : IDisposable
         _linker = new Linker(_engine);
         _linker.DefineWasi();
         KeyValueImports.Define(_linker);
+        SpinConfigImports.Define(_linker);
         var wasi = new WasiPreview2();
         _http = new WasiHttp(wasi);
         _componentHost = _http.AddTo(wasi.AddTo(new HostDefinitions()));
@@ -152,7 +153,7 @@ public sealed class WasmEngine : IDisposable
     /// </param>
     /// <param name="variables">
     /// The variables a component reads with <c>fermyon:spin/variables</c> or <c>wasi:config/store</c>, by name (resolved
-    /// values); none when omitted. Core modules have no variables interface.
+    /// values); none when omitted. Core modules read them with Spin 1.x's <c>spin-config</c>.
     /// </param>
     public GuestComponent LoadComponent(string componentId, string wasmPath, IKeyValueStoreManager stores, Func<Uri, bool>? allowOutboundHttp = null, bool allowSelfRequests = false, IReadOnlyDictionary<string, string>? variables = null)
     {
@@ -165,24 +166,24 @@ public sealed class WasmEngine : IDisposable
             return LoadWebAssemblyComponent(componentId, bytes, stores, allowOutboundHttp, allowSelfRequests, variables ?? new Dictionary<string, string>());
         }
 
-        return LoadCoreModule(componentId, bytes, stores);
+        return LoadCoreModule(componentId, bytes, stores, variables);
     }
 
     /// <summary>Loads a core module (tests and benchmarks use it to reach the instance directly).</summary>
     internal CoreModuleGuest LoadCoreModule(string componentId, string wasmPath, IKeyValueStoreManager stores) =>
         LoadCoreModule(componentId, File.ReadAllBytes(wasmPath), stores);
 
-    private CoreModuleGuest LoadCoreModule(string componentId, byte[] bytes, IKeyValueStoreManager stores)
+    private CoreModuleGuest LoadCoreModule(string componentId, byte[] bytes, IKeyValueStoreManager stores, IReadOnlyDictionary<string, string>? variables = null)
     {
         CheckInitialMemory(componentId, bytes);
         var module = Compile(componentId, bytes);
 
-        // Each component gets its own linker so imports Spindle does not provide (outbound-redis, spin-config,
+        // Each component gets its own linker so imports Spindle does not provide (outbound-redis,
         // wasi-outbound-http, ...) can be stubbed for this module: it loads, and only a call to one traps.
         var linker = _linker.Clone();
         _componentLinkers.Add(linker);
         linker.DefineUnknownImportsAsTraps(module);
-        return new CoreModuleGuest(this, componentId, module, linker, stores);
+        return new CoreModuleGuest(this, componentId, module, linker, stores, variables);
     }
 
     /// <summary>Stops the epoch thread and the guest threads, and frees compiled code.</summary>

@@ -28,7 +28,7 @@ public sealed class GuestComponentTests : IDisposable
         using var engine = new WasmEngine(new HostOptions(), _fixture.LoggerFactory);
         var component = engine.LoadCoreModule("stubs", _fixture.Wasm("stubbed-imports"), _fixture.Stores.ForComponent([]));
 
-        var ex = await Assert.ThrowsAsync<GuestInvocationException>(() => component.TryHandleHttpAsync(Get with { Uri = "/config" })!);
+        var ex = await Assert.ThrowsAsync<GuestInvocationException>(() => component.TryHandleHttpAsync(Get with { Uri = "/publish" })!);
         Assert.Equal(GuestFailure.Trap, ex.Failure);
         Assert.Equal("stubs", ex.ComponentId);
         Assert.Equal(200, (await component.TryHandleHttpAsync(Get)!).Status);

@@ -38,6 +38,31 @@ public sealed class VariablesInterfacesTests : IDisposable
         Assert.Equal(Variant.Ok(Array.Empty<object?>()), guest.Invoke(i => i.GetFunction("get-all")!.Invoke()), new PayloadComparer());
     }
 
+    // Spin 1.x core modules read the same variables through spin-config.get-config (tests/wasm/spin-config.wat answers
+    // the variable named by its path, or 400 + the error case with the message).
+    [Fact]
+    public async Task A_core_module_reads_its_variables_through_spin_config()
+    {
+        using var engine = new WasmEngine(loggerFactory: _fixture.LoggerFactory);
+        var variables = new Dictionary<string, string> { ["api_url"] = "https://api.example.com", ["empty"] = "" };
+        var guest = engine.LoadComponent("legacy", _fixture.Wasm("spin-config"), _fixture.Stores.ForComponent([]), variables: variables);
+
+        async Task<(int Status, string Body)> Get(string path)
+        {
+            var response = await guest.TryHandleHttpAsync(new HttpGuestRequest("GET", path, [], []))!;
+            return (response.Status, System.Text.Encoding.UTF8.GetString(response.Body ?? []));
+        }
+
+        Assert.Equal((200, "https://api.example.com"), await Get("/api_url"));
+        Assert.Equal((200, ""), await Get("/empty"));
+        var (status, body) = await Get("/missing");
+        Assert.Equal(403, status);
+        Assert.Contains("no variable 'missing'", body, StringComparison.Ordinal);
+        (status, body) = await Get("/Not-A-Name");
+        Assert.Equal(401, status);
+        Assert.Contains("not a variable name", body, StringComparison.Ordinal);
+    }
+
     private sealed class PayloadComparer : IEqualityComparer<object?>
     {
         public new bool Equals(object? x, object? y) =>

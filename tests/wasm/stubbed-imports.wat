@@ -2,7 +2,8 @@
 ;; and prints to stdout and stderr. Expectations:
 ;; - it loads and serves: handle-http-request answers 200 with body "hi" and prints "hello from guest" to stdout
 ;;   and "warning from guest" to stderr;
-;; - when the uri is "/config" it calls spin-config.get-config, which traps.
+;; - when the uri is "/publish" it calls outbound-redis.publish, which Spindle does not provide: that traps.
+;; (It also imports spin-config.get-config, which Spindle serves, and never calls it.)
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "spin-config" "get-config" (func $get_config (param i32 i32 i32)))
@@ -14,7 +15,7 @@
   (data (i32.const 100) "hello from guest\n")
   (data (i32.const 140) "warning from guest\n")
   (data (i32.const 200) "hi")
-  (data (i32.const 210) "/config")
+  (data (i32.const 210) "/publish")
   (func (export "_initialize") (global.set $initialized (i32.const 1)))
   (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
@@ -28,9 +29,9 @@
     (drop (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
   (func (export "handle-http-request")
     (param $method i32) (param $uri i32) (param $uri_len i32) (param i32 i32 i32 i32 i32 i32 i32) (result i32)
-    (if (i32.and (i32.eq (local.get $uri_len) (i32.const 7))
+    (if (i32.and (i32.eq (local.get $uri_len) (i32.const 8))
                  (i32.eq (i32.load (local.get $uri)) (i32.load (i32.const 210))))
-      (then (call $get_config (i32.const 0) (i32.const 0) (i32.const 16))))
+      (then (call $publish (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 16))))
     (call $print (i32.const 1) (i32.const 100) (i32.const 17))
     (call $print (i32.const 2) (i32.const 140) (i32.const 19))
     ;; response record at 300: status 200, no headers, body "hi"

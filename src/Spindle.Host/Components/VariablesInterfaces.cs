@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Spindle.Components;
 
 namespace Spindle.Host.Components;
@@ -9,7 +8,7 @@ namespace Spindle.Host.Components;
 /// component has no variable for, and <c>get-all</c>). The values are the component's variables from its manifest
 /// entry, resolved when the app started (<see cref="ComponentState.Variables"/>).
 /// </summary>
-internal static partial class VariablesInterfaces
+internal static class VariablesInterfaces
 {
     public static IEnumerable<HostInterface> Define()
     {
@@ -25,7 +24,7 @@ internal static partial class VariablesInterfaces
         {
             var state = ComponentState.Of(instance);
             var name = (string)arguments[0]!;
-            if (!VariableName().IsMatch(name))
+            if (!VariableNames.IsValid(name))
             {
                 return Variant.Err(new Variant(0, $"'{name}' is not a variable name: use lowercase letters, digits and single underscores, starting with a letter"));
             }
@@ -50,9 +49,4 @@ internal static partial class VariablesInterfaces
                 .ToArray()));
         return store;
     }
-
-    // Spin's rule for variable names (spin.toml's are checked, with a message for each way to break it, when the
-    // manifest loads): a lowercase letter, then lowercase letters and digits with single underscores between them.
-    [GeneratedRegex(@"^[a-z](_?[a-z0-9])*\z", RegexOptions.CultureInvariant)]
-    private static partial Regex VariableName();
 }
