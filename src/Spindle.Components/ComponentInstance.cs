@@ -16,7 +16,7 @@ public sealed class ComponentInstance : IDisposable
     private readonly object?[] _slots;
     private readonly Dictionary<(int Memory, int Realloc), GuestMemory> _memories = [];
     private readonly HostLinker? _hostLinker;
-    private readonly (int Slot, Memory Memory)[] _linearMemories;
+    private readonly Memory[] _linearMemories;
     private readonly bool _observed;
     private bool _inCall;
     private bool _disposed;
@@ -237,18 +237,18 @@ public sealed class ComponentInstance : IDisposable
         return export ?? throw new InvalidOperationException($"core instance lost its export {step.Name}");
     }
 
-    /// <summary>The instance's core memories, each once, named by the first slot that holds it (the same slot in every instance).</summary>
-    internal ReadOnlySpan<(int Slot, Memory Memory)> LinearMemories => _linearMemories;
+    /// <summary>The instance's core memories, each once, in plan order (the same order in every instance).</summary>
+    internal ReadOnlySpan<Memory> LinearMemories => _linearMemories;
 
-    private (int Slot, Memory Memory)[] DistinctMemories()
+    private Memory[] DistinctMemories()
     {
-        var memories = new List<(int Slot, Memory Memory)>();
+        var memories = new List<Memory>();
         foreach (var slot in _plan.MemorySlots)
         {
             var memory = (Memory)_slots[slot]!;
-            if (!memories.Exists(m => m.Memory.GetPointer() == memory.GetPointer()))
+            if (!memories.Exists(m => m.GetPointer() == memory.GetPointer()))
             {
-                memories.Add((slot, memory));
+                memories.Add(memory);
             }
         }
 

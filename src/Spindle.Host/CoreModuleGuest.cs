@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Spindle.Components;
 using Spindle.Core;
 using Spindle.Host.Abi;
 using Wasmtime;
@@ -19,6 +20,11 @@ internal sealed class CoreModuleGuest : GuestComponent
     private readonly ILogger _guestOutput;
 
     private readonly IReadOnlyDictionary<string, string> _variables;
+
+    // The pages of the module's memory its instances write, made writable before each new instance runs (see
+    // MemoryWorkingSet): a module built around a large runtime (Spin 1.x's JavaScript SDK) writes dozens of image
+    // pages per request, each a copy-on-write fault and a TLB flush on the other core without it.
+    private readonly MemoryWorkingSet _workingSet = new();
 
     internal CoreModuleGuest(WasmEngine engine, string id, Module module, Linker linker, IKeyValueStoreManager stores, IReadOnlyDictionary<string, string>? variables = null)
         : base(engine, id)
@@ -78,9 +84,21 @@ internal sealed class CoreModuleGuest : GuestComponent
             context.Memory = GuestMemory.FromInstance(instance, out var missing)
                 ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the module does not export {missing}");
 
-            // Reactor modules initialize their runtime here; command modules run constructors on every export call.
-            instance.GetAction("_initialize")?.Invoke();
-            return action(new LiveInstance(instance, context));
+            Memory[] memories = [instance.GetMemory("memory")!];
+            var observed = _workingSet.Prefault(memories);
+            try
+            {
+                // Reactor modules initialize their runtime here; command modules run constructors on every export call.
+                instance.GetAction("_initialize")?.Invoke();
+                return action(new LiveInstance(instance, context));
+            }
+            finally
+            {
+                if (observed)
+                {
+                    _workingSet.Observe(memories);
+                }
+            }
         }
         catch (Exception ex) when (Failure<GuestAbiException>(ex, options.RequestTimeout) is { } failure)
         {

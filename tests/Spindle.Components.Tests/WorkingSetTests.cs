@@ -1,10 +1,9 @@
-using Spindle.Components.Runtime;
 using Wasmtime;
 
 namespace Spindle.Components.Tests;
 
 // Issue #9 (throughput): the pages a component's instances write are learned and made writable before the next
-// instance runs (Runtime/WorkingSet.cs), which must change nothing a guest can see.
+// instance runs (MemoryWorkingSet.cs), which must change nothing a guest can see.
 public sealed class WorkingSetTests : IDisposable
 {
     private readonly Engine _engine = new();
@@ -14,7 +13,7 @@ public sealed class WorkingSetTests : IDisposable
     [Fact]
     public void Pages_earlier_instances_wrote_are_writable_before_a_new_instance_runs_and_each_instance_still_sees_the_image()
     {
-        Assert.SkipUnless(WorkingSet.Available, "needs Linux 5.14 or later with /proc/self/pagemap");
+        Assert.SkipUnless(MemoryWorkingSet.Available, "needs Linux 5.14 or later with /proc/self/pagemap");
         var path = Path.Combine(AppContext.BaseDirectory, "wasm", "components", "image-pages.wasm");
         using var component = Component.Load(_engine, File.ReadAllBytes(path), new HostDefinitions());
 
@@ -55,7 +54,7 @@ public sealed class WorkingSetTests : IDisposable
     [Fact]
     public void A_page_that_instances_stop_writing_leaves_the_working_set()
     {
-        Assert.SkipUnless(WorkingSet.Available, "needs Linux 5.14 or later with /proc/self/pagemap");
+        Assert.SkipUnless(MemoryWorkingSet.Available, "needs Linux 5.14 or later with /proc/self/pagemap");
         var path = Path.Combine(AppContext.BaseDirectory, "wasm", "components", "image-pages.wasm");
         using var component = Component.Load(_engine, File.ReadAllBytes(path), new HostDefinitions());
 
@@ -96,5 +95,5 @@ public sealed class WorkingSetTests : IDisposable
     }
 
     private static List<int> Written(ComponentInstance instance) =>
-        WorkingSet.WrittenPages(Assert.Single(instance.LinearMemories.ToArray()).Memory) ?? throw new InvalidOperationException("pagemap unreadable");
+        MemoryWorkingSet.WrittenPages(Assert.Single(instance.LinearMemories.ToArray())) ?? throw new InvalidOperationException("pagemap unreadable");
 }

@@ -27,7 +27,7 @@ internal sealed class ComponentPlan(IReadOnlyList<Module> modules)
     public int[] MemorySlots => field ??= [.. Steps.OfType<CoreExportStep>().Where(step => step.Sort == Sort.CoreMemory).Select(step => step.Slot)];
 
     /// <summary>The memory pages instances of this component write, learned as they run.</summary>
-    public WorkingSet WorkingSet { get; } = new();
+    public MemoryWorkingSet WorkingSet { get; } = new();
 
     public int NewSlot() => Slots++;
 }

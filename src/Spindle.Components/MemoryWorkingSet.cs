@@ -2,11 +2,13 @@ using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Wasmtime;
 
-namespace Spindle.Components.Runtime;
+namespace Spindle.Components;
 
 /// <summary>
-/// The pages of a component's linear memories that its instances write, learned from earlier instances and made
-/// writable in one system call before a new instance runs (Linux only; elsewhere it does nothing).
+/// The pages of a module's or component's linear memories that its instances write, learned from earlier instances
+/// and made writable, one system call per run of pages, before a new instance runs (Linux only; elsewhere it does
+/// nothing). Keep one per module or component, and pass each instance's memories in the same order every time.
+/// Thread-safe. <see cref="Component"/> instances use one of their own.
 /// </summary>
 /// <remarks>
 /// Wasmtime maps a memory's initial image copy-on-write. A guest that reads a page before writing it (the usual
@@ -18,7 +20,7 @@ namespace Spindle.Components.Runtime;
 /// <c>/proc/self/pagemap</c> just before a sampled instance is reset. Populating changes no byte the guest sees, and
 /// the pages are reset with the rest of the memory when the instance ends.
 /// </remarks>
-internal sealed class WorkingSet
+public sealed class MemoryWorkingSet
 {
     // Instances observed at first, then one in this many: enough to follow a guest whose requests differ, cheap
     // enough (one pagemap read per memory) not to show.
@@ -47,8 +49,8 @@ internal sealed class WorkingSet
     private static volatile bool _unavailable;
 
     private readonly Lock _gate = new();
-    private readonly Queue<Dictionary<int, List<int>>> _observations = new();
-    private Dictionary<int, (int Start, int Count)[]> _runs = [];
+    private readonly Queue<List<int>[]> _observations = new();
+    private (int Start, int Count)[][] _runs = [];
     private long _instances;
 
     /// <summary>Whether this process can learn and populate working sets (Linux 5.14 or later, 4 KiB pages).</summary>
@@ -60,8 +62,8 @@ internal sealed class WorkingSet
     /// to <see cref="Observe"/> before it is reset). Observed instances are not populated, so what they show is what
     /// the guest wrote, and a page no longer written drops out of the set.
     /// </summary>
-    /// <param name="memories">Each memory with the slot that names it in every instance.</param>
-    public bool Prefault(ReadOnlySpan<(int Slot, Memory Memory)> memories)
+    /// <param name="memories">The instance's memories, in the same order for every instance.</param>
+    public bool Prefault(ReadOnlySpan<Memory> memories)
     {
         if (!Available)
         {
@@ -75,13 +77,10 @@ internal sealed class WorkingSet
         }
 
         var runs = Volatile.Read(ref _runs);
-        foreach (var (slot, memory) in memories)
+        for (var m = 0; m < memories.Length && m < runs.Length; m++)
         {
-            if (!runs.TryGetValue(slot, out var memoryRuns))
-            {
-                continue;
-            }
-
+            var memory = memories[m];
+            var memoryRuns = runs[m];
             var start = memory.GetPointer();
             var pages = memory.GetLength() / PageSize;
             foreach (var (first, count) in memoryRuns)
@@ -105,23 +104,27 @@ internal sealed class WorkingSet
         return false;
     }
 
-    /// <summary>Records which pages each memory of an observed instance wrote; call it before the store is reset.</summary>
-    public void Observe(ReadOnlySpan<(int Slot, Memory Memory)> memories)
+    /// <summary>
+    /// Records which pages each memory of an instance <see cref="Prefault"/> picked wrote; call it when the instance is
+    /// done, before its store is disposed (which resets the memory).
+    /// </summary>
+    /// <param name="memories">The instance's memories, in the order given to <see cref="Prefault"/>.</param>
+    public void Observe(ReadOnlySpan<Memory> memories)
     {
         if (!Available)
         {
             return;
         }
 
-        var observation = new Dictionary<int, List<int>>();
-        foreach (var (slot, memory) in memories)
+        var observation = new List<int>[memories.Length];
+        for (var m = 0; m < memories.Length; m++)
         {
-            if (WrittenPages(memory) is not { } written)
+            if (WrittenPages(memories[m]) is not { } written)
             {
                 return;
             }
 
-            observation[slot] = written;
+            observation[m] = written;
         }
 
         lock (_gate)
@@ -136,20 +139,21 @@ internal sealed class WorkingSet
         }
     }
 
-    private Dictionary<int, (int Start, int Count)[]> Union()
+    private (int Start, int Count)[][] Union()
     {
-        var pages = new Dictionary<int, SortedSet<int>>();
+        var pages = new List<SortedSet<int>>();
         var total = 0;
         foreach (var observation in _observations)
         {
-            foreach (var (slot, written) in observation)
+            for (var m = 0; m < observation.Length; m++)
             {
-                if (!pages.TryGetValue(slot, out var set))
+                while (pages.Count <= m)
                 {
-                    pages[slot] = set = [];
+                    pages.Add([]);
                 }
 
-                foreach (var page in written)
+                var set = pages[m];
+                foreach (var page in observation[m])
                 {
                     if (total >= MaxPages)
                     {
@@ -161,7 +165,7 @@ internal sealed class WorkingSet
             }
         }
 
-        return pages.ToDictionary(entry => entry.Key, entry => Runs(entry.Value));
+        return [.. pages.Select(Runs)];
     }
 
     private static (int Start, int Count)[] Runs(SortedSet<int> pages)
