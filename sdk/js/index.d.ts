@@ -54,3 +54,18 @@ export class SpinStore extends StoreBase {}
 export function open(label: string): Store;
 export function openDefault(): Store;
 export function openSpin(label?: string): SpinStore;
+
+/** A variable could not be read. */
+export class VariableError extends Error {
+  readonly case: 'invalid-name' | 'provider' | 'other';
+  readonly variable: string;
+  readonly detail?: string;
+}
+
+/**
+ * The value of the component's variable `name` (`[component.<id>.variables]` in spin.toml), or undefined when the
+ * component has no such variable.
+ * @throws {VariableError} the name breaks Spin's naming rule, or the host could not resolve it.
+ */
+export function variable(name: string): string | undefined;
+

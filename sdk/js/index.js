@@ -6,6 +6,7 @@
 // fermyon:spin/key-value@2.0.0 stores. README.md lists the API and the componentize-js limits it works around.
 
 import { Store as SpinKvStore } from 'fermyon:spin/key-value@2.0.0';
+import { get as getVariable } from 'fermyon:spin/variables@2.0.0';
 import { open as openBucket } from 'wasi:keyvalue/store@0.2.0-draft2';
 import { increment as atomicIncrement, swap, Cas } from 'wasi:keyvalue/atomics@0.2.0-draft2';
 import { getMany as batchGetMany, setMany as batchSetMany, deleteMany as batchDeleteMany } from 'wasi:keyvalue/batch@0.2.0-draft2';
@@ -91,6 +92,46 @@ function call(context, fn) {
   } catch (e) {
     const variant = payloadOf(e);
     throw variant === undefined ? e : fromVariant(variant, context, e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Variables
+
+/**
+ * A variable could not be read: `case` is the WIT error case (`invalid-name`, `provider` or `other`), `detail` the
+ * host's message.
+ */
+export class VariableError extends Error {
+  constructor(kase, message, { name, detail, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.case = kase;
+    this.variable = name;
+    this.detail = detail;
+  }
+}
+
+/**
+ * The value of the component's variable `name` (`[component.<id>.variables]` in spin.toml, resolved when the app
+ * starts), or undefined when the component has no such variable.
+ */
+export function variable(name) {
+  if (typeof name !== 'string') {
+    throw new TypeError(`variable: a name is a string, not ${name === null ? 'null' : typeof name}`);
+  }
+  try {
+    return getVariable(name);
+  } catch (e) {
+    const variant = payloadOf(e);
+    if (variant === undefined) {
+      throw e;
+    }
+    if (variant.tag === 'undefined') {
+      return undefined;
+    }
+    const fix = variant.tag === 'invalid-name' ? '; use lowercase letters, digits and single underscores, starting with a letter' : '';
+    throw new VariableError(variant.tag, `variable ${quoted(name)}: ${variant.val ?? variant.tag}${fix}`, { name, detail: variant.val, cause: e });
   }
 }
 

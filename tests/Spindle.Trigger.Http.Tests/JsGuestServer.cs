@@ -23,6 +23,9 @@ public abstract class JsGuestServer : IAsyncLifetime
     /// <summary>Whether the guest may send requests to its own server (<c>http://self</c>).</summary>
     protected virtual bool AllowSelf => false;
 
+    /// <summary>The component's variables (none by default).</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Variables => null;
+
     /// <summary>Stores per instance.</summary>
     protected virtual int StoreCapacity => HostOptions.DefaultStoreHandleCapacity;
 
@@ -36,7 +39,8 @@ public abstract class JsGuestServer : IAsyncLifetime
         },
         wasm: JsGuests.Path(Guest),
         allowOutbound: AllowOutbound,
-        allowSelf: AllowSelf);
+        allowSelf: AllowSelf,
+        variables: Variables);
 
     public virtual async ValueTask DisposeAsync()
     {

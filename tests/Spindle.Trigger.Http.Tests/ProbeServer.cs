@@ -22,7 +22,7 @@ internal sealed class ProbeServer : IAsyncDisposable
     private readonly HttpTrigger _trigger;
     private readonly ILoggerFactory _loggerFactory;
 
-    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes, IReadOnlyList<(string Pattern, string Wasm)> moreRoutes, Func<Uri, bool>? allowOutbound, bool allowSelf)
+    private ProbeServer(HostOptions options, HttpTriggerOptions? triggerOptions, CapturingLoggerProvider log, TimeSpan lockWait, string wasmPath, int maxValueBytes, IReadOnlyList<(string Pattern, string Wasm)> moreRoutes, Func<Uri, bool>? allowOutbound, bool allowSelf, IReadOnlyDictionary<string, string>? variables)
     {
         Log = log;
         _loggerFactory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
@@ -33,7 +33,7 @@ internal sealed class ProbeServer : IAsyncDisposable
         _registry.Add("secret", new InMemoryStoreManager());
         _registry.Add("failing", new FailingBackend());
         _engine = new WasmEngine(options with { CompilationCacheDirectory = options.CompilationCacheDirectory ?? Path.Combine(_folder, "cache") }, _loggerFactory);
-        var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]), allowOutbound, allowSelf);
+        var component = _engine.LoadComponent("probe", wasmPath, _registry.ForComponent(["default", "other", "failing"]), allowOutbound, allowSelf, variables);
         Component = component;
         var more = moreRoutes.Select((r, i) => new HttpRoute(r.Pattern, _engine.LoadComponent($"more-{i}", r.Wasm, _registry.ForComponent(["default"]))));
         _trigger = new HttpTrigger(
@@ -70,7 +70,7 @@ internal sealed class ProbeServer : IAsyncDisposable
     /// <param name="moreRoutes">Further components of the same app (granted <c>default</c> only), each on its route.</param>
     /// <param name="allowOutbound">Which outbound requests the guest may send (none by default).</param>
     /// <param name="allowSelf">Whether the guest may send requests to this server itself (<c>http://self</c>).</param>
-    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes, IReadOnlyList<(string Pattern, string Wasm)>? moreRoutes = null, Func<Uri, bool>? allowOutbound = null, bool allowSelf = false)
+    public static async Task<ProbeServer> StartAsync(HostOptions? options = null, HttpTriggerOptions? triggerOptions = null, TimeSpan? lockWait = null, string? wasm = null, int maxValueBytes = MaxValueBytes, IReadOnlyList<(string Pattern, string Wasm)>? moreRoutes = null, Func<Uri, bool>? allowOutbound = null, bool allowSelf = false, IReadOnlyDictionary<string, string>? variables = null)
     {
         var server = new ProbeServer(
             options ?? new HostOptions { StoreHandleCapacity = StoreCapacity, RequestTimeout = TimeSpan.FromSeconds(1), MaxMemoryBytes = 32L * 1024 * 1024 },
@@ -81,7 +81,8 @@ internal sealed class ProbeServer : IAsyncDisposable
             maxValueBytes,
             moreRoutes ?? [],
             allowOutbound,
-            allowSelf);
+            allowSelf,
+            variables);
         await server._trigger.StartAsync(TestContext.Current.CancellationToken);
         server._engine.AppOrigin = server.BaseUrl; // as spindle up does once it listens
         return server;

@@ -34,8 +34,18 @@ wasiKv.Bucket.prototype.listKeys = function (cursor) {
   return listKeys.call(this, cursor);
 };
 
+/** The component's variables, as fermyon:spin/variables serves them (set by a test; `fresh` empties them). */
+export const variables = new Map();
+
 const keyValueImports = () => ({
   'fermyon:spin/key-value': { Store: kv2.Store },
+  'fermyon:spin/variables': {
+    get(name) {
+      if (!/^[a-z](_?[a-z0-9])*$/.test(name)) throw { tag: 'invalid-name', val: `'${name}' is not a variable name` };
+      if (!variables.has(name)) throw { tag: 'undefined', val: `no variable '${name}'` };
+      return variables.get(name);
+    },
+  },
   'wasi:keyvalue/store': { Bucket: wasiKv.Bucket, open: (label) => (hooks.open ?? wasiKv.open)(label) },
   'wasi:keyvalue/atomics': {
     Cas: wasiKv.Cas,
@@ -59,6 +69,7 @@ export function fresh({ labels, pageSize = 3 } = {}) {
   Object.assign(calls, { increments: [], swaps: 0, listKeys: [], instances: 0, traps: [] });
   hooks.beforeSwap = undefined;
   hooks.open = undefined;
+  variables.clear();
 }
 
 /** The value of `key` in the wasi:keyvalue host's bucket `label`, as text (undefined when missing). */

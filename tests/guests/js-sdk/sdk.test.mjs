@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { calls, fresh, hooks, kv2, serve, stored, wasiKv } from '../hosts/wasi-http.mjs';
+import { calls, fresh, hooks, kv2, serve, stored, variables, wasiKv } from '../hosts/wasi-http.mjs';
 
 const encoder = new TextEncoder();
 const send = await serve('js-sdk');
@@ -298,3 +298,31 @@ test('errors are KeyValueError subclasses carrying the WIT case, the operation a
   ]);
   assert.deepEqual(calls.traps, []);
 });
+
+test('variable answers the component variable, undefined for one it does not have, and VariableError for a bad name', async () => {
+  // Issue #9
+  fresh();
+  variables.set('api_url', 'https://api.example.com');
+  variables.set('empty', '');
+  assert.deepEqual(
+    await sdk(['variable', 'api_url'], ['variable', 'empty'], ['variable', 'missing'], ['variable', 'Bad-Name'], ['variable', 7]),
+    [
+      ok('https://api.example.com'),
+      ok(''),
+      ok(none),
+      {
+        error: {
+          name: 'VariableError',
+          case: 'invalid-name',
+          message: 'variable "Bad-Name": \'Bad-Name\' is not a variable name; use lowercase letters, digits and single underscores, starting with a letter',
+          detail: "'Bad-Name' is not a variable name",
+          keyValueError: false,
+          variableError: true,
+          variable: 'Bad-Name',
+        },
+      },
+      typeError('variable: a name is a string, not number'),
+    ],
+  );
+});
+

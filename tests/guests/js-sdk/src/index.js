@@ -3,10 +3,11 @@
 // Built the way examples/js-todo is (esbuild, then j2w) by scripts/build-js-guests.sh.
 //
 // Body: {"ops": [["open", "default"], ["set", "k", "text"], ["get", "k"], ...]}. "open", "openDefault" and
-// "openSpin" make the store the following calls use; any other name is a method of that store. Arguments and
-// results cross as JSON, with {"$bytes": [..]} for a Uint8Array, {"$bigint": ".."} for a bigint and
-// {"$undefined": true} for undefined. An error answers {"error": {"name", "case", "message", "detail",
-// "keyValueError"}} in place of {"ok": result}; the next call still runs.
+// "openSpin" make the store the following calls use; "variable" calls kv.variable; any other name is a method of that
+// store. Arguments and results cross as JSON, with {"$bytes": [..]} for a Uint8Array, {"$bigint": ".."} for a bigint
+// and {"$undefined": true} for undefined. An error answers {"error": {"name", "case", "message", "detail",
+// "keyValueError"}} (plus "variableError" and "variable" for a VariableError) in place of {"ok": result}; the next
+// call still runs.
 import * as kv from '@spindle/kv';
 
 function decode(value) {
@@ -40,6 +41,7 @@ function describe(e) {
     message: e?.message,
     detail: e?.detail,
     keyValueError: e instanceof kv.KeyValueError,
+    ...(e instanceof kv.VariableError ? { variableError: true, variable: e.variable } : {}),
   };
 }
 
@@ -53,6 +55,8 @@ function runOps(ops) {
       if (name === 'open' || name === 'openDefault' || name === 'openSpin') {
         store = kv[name](...args);
         result = { label: store.label, kind: store instanceof kv.SpinStore ? 'SpinStore' : store instanceof kv.Store ? 'Store' : 'other' };
+      } else if (name === 'variable') {
+        result = kv.variable(...args);
       } else if (name === 'keys') {
         result = [...store.keys(...args)];
       } else {
