@@ -105,7 +105,7 @@ internal sealed class UpCommand(CliConsole console)
 
         var variables = Variables(parse.GetValue(_variables) ?? []);
         var setup = _app.Resolve(parse, manifestRequired: true, variables: name =>
-            variables.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable("SPIN_VARIABLE_" + name.ToUpperInvariant()));
+            variables.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(AppManifest.VariableEnvironmentName(name)));
         var manifest = setup.Manifest!;
         CheckSeeds(seeds, setup.Stores.Limits);
 

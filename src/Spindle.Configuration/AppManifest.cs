@@ -69,6 +69,16 @@ public sealed class AppManifest
         return FromTable(TomlFile.Read(path, "manifest", "expected a spin.toml or its folder (-f/--from)"), path, variables);
     }
 
+    /// <summary>
+    /// The environment variable Spin reads an application variable's value from: <c>SPIN_VARIABLE_</c> and the name in
+    /// capitals (<c>api_host</c>: <c>SPIN_VARIABLE_API_HOST</c>).
+    /// </summary>
+    public static string VariableEnvironmentName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return AppVariables.EnvironmentName(name);
+    }
+
     /// <summary>Parses manifest text as if read from <paramref name="path"/>.</summary>
     public static AppManifest Parse(string toml, string path) => Parse(toml, path, null);
 

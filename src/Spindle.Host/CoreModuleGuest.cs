@@ -84,7 +84,7 @@ internal sealed class CoreModuleGuest : GuestComponent
             context.Memory = GuestMemory.FromInstance(instance, out var missing)
                 ?? throw new GuestInvocationException(Id, GuestFailure.MissingExport, $"the module does not export {missing}");
 
-            Memory[] memories = [instance.GetMemory("memory")!];
+            Memory[] memories = [context.Memory.Memory];
             var observed = _workingSet.Prefault(memories);
             try
             {

@@ -9,7 +9,9 @@ namespace Spindle.Host;
 /// </summary>
 internal static partial class VariableNames
 {
-    public static bool IsValid(string name) => Pattern().IsMatch(name);
+    /// <summary>What a guest is told about <paramref name="name"/> when it breaks the rule, or <see langword="null"/> when it keeps it.</summary>
+    public static string? Problem(string name) =>
+        Pattern().IsMatch(name) ? null : $"'{name}' is not a variable name: use lowercase letters, digits and single underscores, starting with a letter";
 
     [GeneratedRegex(@"^[a-z](_?[a-z0-9])*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();

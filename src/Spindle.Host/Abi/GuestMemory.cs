@@ -30,6 +30,9 @@ internal sealed unsafe class GuestMemory
         Refresh();
     }
 
+    /// <summary>The instance's exported memory this reads and writes.</summary>
+    public Memory Memory => _memory;
+
     /// <summary>Finds the exports the ABI needs; <see langword="null"/> when the module lacks memory or an allocator.</summary>
     public static GuestMemory? FromInstance(Instance instance, out string? missing)
     {

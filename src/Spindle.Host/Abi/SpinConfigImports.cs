@@ -23,9 +23,9 @@ internal static class SpinConfigImports
             memory.Refresh();
             memory.Writable(retPtr, ResultSize);
             var key = memory.ReadString(keyPtr, keyLen);
-            if (!VariableNames.IsValid(key))
+            if (VariableNames.Problem(key) is { } problem)
             {
-                WriteError(memory, retPtr, InvalidKey, $"'{key}' is not a variable name: use lowercase letters, digits and single underscores, starting with a letter");
+                WriteError(memory, retPtr, InvalidKey, problem);
             }
             else if (ctx.Variables.TryGetValue(key, out var value))
             {

@@ -24,9 +24,9 @@ internal static class VariablesInterfaces
         {
             var state = ComponentState.Of(instance);
             var name = (string)arguments[0]!;
-            if (!VariableNames.IsValid(name))
+            if (VariableNames.Problem(name) is { } problem)
             {
-                return Variant.Err(new Variant(0, $"'{name}' is not a variable name: use lowercase letters, digits and single underscores, starting with a letter"));
+                return Variant.Err(new Variant(0, problem));
             }
 
             return state.Variables.TryGetValue(name, out var value)
